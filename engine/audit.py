@@ -1,0 +1,46 @@
+"""The append-only audit log: every deploy, start, claim, completion, timer, error and retry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import AuditEvent
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    at: datetime,
+    summary: str,
+    instance_id: int | None = None,
+    task_id: str | None = None,
+    element_id: str | None = None,
+    process_version_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the audit log in the caller's transaction."""
+    event = AuditEvent(
+        at=at,
+        actor=actor,
+        action=action,
+        instance_id=instance_id,
+        task_id=task_id,
+        element_id=element_id,
+        process_version_id=process_version_id,
+        summary=summary,
+        details=details,
+    )
+    session.add(event)
+    return event
+
+
+def events_for_instance(session: Session, instance_id: int) -> list[AuditEvent]:
+    """The audit trail of one instance, oldest first."""
+    query = select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)
+    return list(session.scalars(query))

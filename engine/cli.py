@@ -1,0 +1,365 @@
+"""`zvh`: the admin and operations command line. Every command takes `--json` for machine-readable output."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from functools import cached_property, wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import waitress
+
+from engine.audit import events_for_instance
+from engine.clock import as_utc
+from engine.config import Settings
+from engine.db import Database
+from engine.demo import DEMO_PASSWORD, create_demo_users, deploy_directory, roles_in_use
+from engine.errors import InvalidInput, NotFound, ZvhError
+from engine.inbox import list_tasks
+from engine.jobs import EmbeddedTimerLoop
+from engine.migrate import upgrade_to_head
+from engine.models import Instance
+from engine.present import audit_dict, instance_dict, task_dict, user_dict, version_dict
+from engine.registry import deploy_file, list_processes
+from engine.runtime import Runtime
+from engine.timers import fire_due_timers
+from engine.users import create_user, get_user, list_users
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Context:
+    """What commands share: settings, and the database and runtime built from them on first use."""
+
+    def __init__(self) -> None:
+        self.settings = Settings.from_env()
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.settings.database_url)
+
+    @cached_property
+    def runtime(self) -> Runtime:
+        return Runtime.from_settings(self.settings)
+
+
+pass_context = click.make_pass_decorator(Context, ensure=True)
+
+
+def command_output(func: F) -> F:
+    """Add `--json`, and turn a ZvhError into a message (or a JSON error object) and exit status 1."""
+
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+    @wraps(func)
+    def wrapper(*args: Any, as_json: bool, **kwargs: Any) -> None:
+        try:
+            result = func(*args, **kwargs)
+        except ZvhError as error:
+            if as_json:
+                click.echo(json.dumps(error.as_dict(), ensure_ascii=False))
+            else:
+                click.echo(f"Error: {error.message}", err=True)
+                for field, messages in getattr(error, "fields", {}).items():
+                    for message in messages:
+                        click.echo(f"  {field}: {message}", err=True)
+            sys.exit(1)
+        payload, text = result
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2) if as_json else text)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _parse_data(raw: str | None) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise InvalidInput("--data is not valid JSON.", {"_data": [str(error)]}) from None
+    if not isinstance(data, dict):
+        raise InvalidInput("--data must be a JSON object.", {"_data": ["Expected an object like {\"a\": 1}."]})
+    return data
+
+
+def _task_line(task: dict[str, Any]) -> str:
+    due = f" due {task['due_at'][:16]}" if task["due_at"] else ""
+    who = f" [{task['assignee']}]" if task["assignee"] else ""
+    return f"{task['id']}  {task['case_number']}  {task['name']} ({task['role'] or 'starter'}){due}{who}"
+
+
+@click.group()
+def main() -> None:
+    """ZVH Regie administration."""
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Also deploy processes/ and create a demo user per role.")
+@command_output
+@pass_context
+def init(ctx: Context, demo: bool) -> tuple[Any, str]:
+    """Create or upgrade the database schema."""
+    upgrade_to_head(ctx.settings.database_url)
+    lines = [f"Database ready: {ctx.db.engine.url.render_as_string(hide_password=True)}"]
+    payload: dict[str, Any] = {"database": "ready", "deployed": [], "users": []}
+    if demo:
+        with ctx.db.transaction() as session:
+            deployments = deploy_directory(
+                session, ctx.settings.processes_path, actor="zvh-init", forms=ctx.settings.forms_path
+            )
+            users = create_demo_users(session, roles_in_use(session))
+            payload["deployed"] = [
+                {**version_dict(d.version), "created": d.created} for d in deployments
+            ]
+            payload["users"] = [user_dict(u) for u in users]
+            payload["demo_password"] = DEMO_PASSWORD
+            lines += [f"Deployed {d.version.process_key} v{d.version.version}" for d in deployments]
+            lines += [f"Demo user {u.username:32} {u.display_name} ({', '.join(sorted(u.role_keys))})" for u in users]
+            lines.append(f"Demo password for every demo user: {DEMO_PASSWORD}")
+    return payload, "\n".join(lines)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "actor", default="zvh-cli", help="Recorded as the deployer in the audit log.")
+@command_output
+@pass_context
+def deploy(ctx: Context, files: tuple[Path, ...], actor: str) -> tuple[Any, str]:
+    """Deploy BPMN files (with the DMN and form files they refer to); all or nothing."""
+    with ctx.db.transaction() as session:
+        results = [deploy_file(session, path, actor=actor, search_paths=[ctx.settings.forms_path]) for path in files]
+        payload = [{**version_dict(r.version), "created": r.created} for r in results]
+    text = "\n".join(
+        f"{r.version.process_key} version {r.version.version}" + ("" if r.created else " (unchanged)")
+        for r in results
+    )
+    return payload, text
+
+
+@main.command()
+@command_output
+@pass_context
+def processes(ctx: Context) -> tuple[Any, str]:
+    """List deployed processes (newest version of each)."""
+    with ctx.db.reader() as session:
+        versions = list_processes(session)
+        payload = [version_dict(v) for v in versions]
+    return payload, "\n".join(f"{v['key']:32} v{v['version']:<4} {v['name']}" for v in payload) or "(none)"
+
+
+@main.command()
+@click.argument("key")
+@click.option("--data", "raw_data", help="Start data as a JSON object (validated against the start form).")
+@click.option("--as", "username", required=True, help="The user who starts the instance.")
+@command_output
+@pass_context
+def start(ctx: Context, key: str, raw_data: str | None, username: str) -> tuple[Any, str]:
+    """Start an instance of a process; prints the instance id."""
+    data = _parse_data(raw_data)
+    with ctx.db.transaction() as session:
+        outcome = ctx.runtime.start_instance(session, process_key=key, actor=get_user(session, username), data=data)
+        payload = {**instance_dict(outcome.instance), "next_tasks": [task_dict(t) for t in outcome.next_tasks]}
+    return payload, str(payload["id"])
+
+
+@main.command()
+@click.option("--instance", "instance_id", type=int, help="Only the tasks of this instance.")
+@click.option("--as", "username", help="Only the tasks this user may work on.")
+@click.option("--limit", default=100, show_default=True)
+@command_output
+@pass_context
+def tasks(ctx: Context, instance_id: int | None, username: str | None, limit: int) -> tuple[Any, str]:
+    """List open tasks."""
+    with ctx.db.reader() as session:
+        user = get_user(session, username) if username else None
+        page = list_tasks(session, user=user, instance_id=instance_id, limit=limit)
+        payload = [task_dict(t) for t in page.tasks]
+    return payload, "\n".join(_task_line(t) for t in payload) or "(no open tasks)"
+
+
+@main.command()
+@click.argument("task_id")
+@click.option("--as", "username", required=True)
+@command_output
+@pass_context
+def claim(ctx: Context, task_id: str, username: str) -> tuple[Any, str]:
+    """Claim an open task."""
+    with ctx.db.transaction() as session:
+        task = ctx.runtime.claim_task(session, task_id=task_id, actor=get_user(session, username))
+        payload = task_dict(task)
+    return payload, f"Claimed {task_id} for {username}"
+
+
+@main.command()
+@click.argument("task_id")
+@click.option("--as", "username", required=True)
+@command_output
+@pass_context
+def unclaim(ctx: Context, task_id: str, username: str) -> tuple[Any, str]:
+    """Release a claimed task."""
+    with ctx.db.transaction() as session:
+        payload = task_dict(ctx.runtime.unclaim_task(session, task_id=task_id, actor=get_user(session, username)))
+    return payload, f"Released {task_id}"
+
+
+@main.command()
+@click.argument("task_id")
+@click.option("--to", "assignee", required=True, help="The colleague who takes over.")
+@click.option("--reason", required=True)
+@click.option("--as", "username", required=True, help="A coordinator or manager.")
+@command_output
+@pass_context
+def reassign(ctx: Context, task_id: str, assignee: str, reason: str, username: str) -> tuple[Any, str]:
+    """(Coordinator) hand a task to a colleague."""
+    with ctx.db.transaction() as session:
+        task = ctx.runtime.reassign_task(
+            session, task_id=task_id, actor=get_user(session, username), assignee=get_user(session, assignee),
+            reason=reason,
+        )
+        payload = task_dict(task)
+    return payload, f"Reassigned {task_id} to {assignee}"
+
+
+@main.command()
+@click.argument("task_id")
+@click.option("--as", "username", required=True)
+@click.option("--data", "raw_data", help="Form data as a JSON object.")
+@click.option("--lock-version", type=int, help="Refuse if the instance changed since this version.")
+@command_output
+@pass_context
+def complete(ctx: Context, task_id: str, username: str, raw_data: str | None, lock_version: int | None
+             ) -> tuple[Any, str]:
+    """Complete a task with form data (validated against the task's form)."""
+    data = _parse_data(raw_data)
+    with ctx.db.transaction() as session:
+        outcome = ctx.runtime.complete_task(
+            session, task_id=task_id, actor=get_user(session, username), data=data, lock_version=lock_version
+        )
+        payload = {**instance_dict(outcome.instance), "next_tasks": [task_dict(t) for t in outcome.next_tasks]}
+    lines = [f"Completed {task_id}; instance {payload['id']} is {payload['status']}"]
+    if payload["error"]:
+        lines.append(f"Error at {payload['error']['element']}: {payload['error']['message']}")
+    lines += [f"Next: {_task_line(t)}" for t in payload["next_tasks"]]
+    return payload, "\n".join(lines)
+
+
+@main.command()
+@click.argument("instance_id", type=int)
+@click.option("--as", "username", required=True, help="A beheerder.")
+@click.option("--data", "raw_data", help="Corrected data for the failed step, as a JSON object.")
+@command_output
+@pass_context
+def retry(ctx: Context, instance_id: int, username: str, raw_data: str | None) -> tuple[Any, str]:
+    """Run the failed step of an instance in error again."""
+    data = _parse_data(raw_data)
+    with ctx.db.transaction() as session:
+        outcome = ctx.runtime.retry_instance(
+            session, instance_id=instance_id, actor=get_user(session, username), data=data
+        )
+        payload = instance_dict(outcome.instance)
+    return payload, f"Instance {instance_id} is {payload['status']}"
+
+
+@main.command()
+@click.argument("instance_id", type=int)
+@command_output
+@pass_context
+def show(ctx: Context, instance_id: int) -> tuple[Any, str]:
+    """Show an instance: status, open tasks and audit trail."""
+    with ctx.db.reader() as session:
+        instance = session.get(Instance, instance_id)
+        if instance is None:
+            raise NotFound(f"Instance {instance_id} does not exist.")
+        payload = {
+            **instance_dict(instance),
+            "tasks": [task_dict(t) for t in list_tasks(session, instance_id=instance_id).tasks],
+            "events": [audit_dict(e) for e in events_for_instance(session, instance_id)],
+        }
+    lines = [
+        f"Instance {payload['id']}: {payload['process']} v{payload['version']}, case {payload['case_number']}",
+        f"Status: {payload['status']}" + (f" — error at {payload['error']['element']}: {payload['error']['message']}"
+                                          if payload["error"] else ""),
+        *[f"Open: {_task_line(t)}" for t in payload["tasks"]],
+        *[f"{e['at'][:19]}  {e['actor']:20} {e['action']:9} {e['summary']}" for e in payload["events"]],
+    ]
+    return payload, "\n".join(lines)
+
+
+@main.group()
+def timers() -> None:
+    """Timer events."""
+
+
+@timers.command("fire")
+@click.option("--now", "now_text", help="Fire what is due at this ISO 8601 moment (with offset) instead of now.")
+@command_output
+@pass_context
+def timers_fire(ctx: Context, now_text: str | None) -> tuple[Any, str]:
+    """Fire all due timers."""
+    now = None
+    if now_text:
+        try:
+            now = as_utc(datetime.fromisoformat(now_text))
+        except ValueError as error:
+            raise InvalidInput(f"--now: {error}", {"now": [str(error)]}) from None
+    fired = fire_due_timers(ctx.db, ctx.runtime, now=now)
+    payload = [{"instance_id": f.instance_id, "fired": f.element_ids} for f in fired]
+    text = "\n".join(f"Instance {f.instance_id}: {', '.join(f.element_ids)}" for f in fired) or "No timers due."
+    return payload, text
+
+
+@main.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.pass_context
+def users(click_ctx: click.Context, as_json: bool) -> None:
+    """List users, or manage them with a sub-command."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    ctx = click_ctx.ensure_object(Context)
+    with ctx.db.reader() as session:
+        payload = [user_dict(u) for u in list_users(session)]
+    if as_json:
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        click.echo("\n".join(f"{u['username']:32} {u['display_name']:28} {', '.join(u['roles'])}" for u in payload)
+                   or "(no users)")
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, help="Repeat for more roles.")
+@click.option("--name", "display_name", help="Display name (defaults to the username).")
+@click.option("--email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@command_output
+@pass_context
+def users_add(ctx: Context, username: str, roles: tuple[str, ...], display_name: str | None, email: str | None,
+              password_stdin: bool) -> tuple[Any, str]:
+    """Add a user with one or more roles."""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    with ctx.db.transaction() as session:
+        user = create_user(session, username=username, display_name=display_name or username, roles=roles,
+                           email=email, password=password, actor="zvh-cli")
+        payload = user_dict(user)
+    return payload, f"Added {username} ({', '.join(payload['roles'])})"
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--app", "app_spec", default="web:create_app", show_default=True,
+              help="The WSGI application factory to serve, as module:function.")
+@pass_context
+def serve(ctx: Context, host: str, port: int, app_spec: str) -> None:
+    """Serve the web app (and, without Redis, fire timers in-process)."""
+    # The factory is named by an import string, as for any WSGI server, so engine/ does not import web/.
+    module_name, _, factory_name = app_spec.partition(":")
+    app = getattr(importlib.import_module(module_name), factory_name)()
+    if ctx.settings.embedded:
+        EmbeddedTimerLoop(ctx.db, ctx.runtime).start()
+    click.echo(f"ZVH Regie on http://{host}:{port}/ ({'embedded' if ctx.settings.embedded else 'with Redis'})")
+    waitress.serve(app, host=host, port=port, threads=8, ident="zvh-regie")

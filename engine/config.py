@@ -1,0 +1,67 @@
+"""Settings from environment variables, with safe defaults for the embedded mode."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _instance_path() -> Path:
+    return Path(os.environ.get("ZVH_INSTANCE_PATH", PROJECT_ROOT / "instance"))
+
+
+def _read_or_create_secret(path: Path) -> str:
+    """Return the secret stored at `path`, creating it (readable by the owner only) when absent."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secret)
+    return secret
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration; build it with `Settings.from_env()`."""
+
+    database_url: str
+    redis_url: str | None
+    instance_path: Path
+    configured_secret_key: str | None = field(default=None, repr=False)
+    script_time_budget: float = 2.0
+    script_memory_budget_mb: int = 256
+    processes_path: Path = PROJECT_ROOT / "processes"
+    forms_path: Path = PROJECT_ROOT / "forms"
+
+    @property
+    def secret_key(self) -> str:
+        """ZVH_SECRET_KEY, or a random key generated once and kept in instance/secret_key."""
+        return self.configured_secret_key or _read_or_create_secret(self.instance_path / "secret_key")
+
+    @property
+    def embedded(self) -> bool:
+        """True when running without Redis: timers are fired in-process instead of by Celery beat."""
+        return self.redis_url is None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read ZVH_* variables; defaults give an embedded SQLite set-up under instance/."""
+        instance_path = _instance_path()
+        database_url = os.environ.get("ZVH_DATABASE_URL") or f"sqlite:///{instance_path / 'zvh.sqlite3'}"
+        return cls(
+            database_url=database_url,
+            redis_url=os.environ.get("ZVH_REDIS_URL") or None,
+            instance_path=instance_path,
+            configured_secret_key=os.environ.get("ZVH_SECRET_KEY") or None,
+            script_time_budget=float(os.environ.get("ZVH_SCRIPT_TIME_BUDGET", "2.0")),
+            script_memory_budget_mb=int(os.environ.get("ZVH_SCRIPT_MEMORY_BUDGET_MB", "256")),
+        )

@@ -1,0 +1,60 @@
+"""Demo set-up for `make run`: the ZVH processes deployed and one invented person per role."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import User
+from engine.registry import Deployment, deploy_file, list_processes, load_version
+from engine.runtime import COORDINATOR_ROLES
+from engine.users import create_user
+
+#: Shown by `zvh init --demo`; demo accounts exist only in a demo database.
+DEMO_PASSWORD = "zvh-demo-wachtwoord"  # noqa: S105 - a published demo password, never used outside demo data
+
+#: Invented people (no real person is meant); roles without an entry get "Demo <role>".
+_DEMO_NAMES = {
+    "melder": "Mila Melder",
+    "screener": "Sven Screener",
+    "triagetafel": "Tara Triage",
+    "procesregisseur": "Pim Regisseur",
+    "casusregisseur": "Cas de Regie",
+    "manager": "Mariska Manager",
+    "coordinator": "Coen Coördinator",
+    "beheerder": "Bea Beheer",
+    "procesbeheerder": "Paul Procesbeheer",
+}
+SYSTEM_ROLES = frozenset({*COORDINATOR_ROLES, "beheerder", "procesbeheerder"})
+
+
+def deploy_directory(session: Session, folder: Path, *, actor: str, forms: Path) -> list[Deployment]:
+    """Deploy every BPMN file in `folder` (forms looked up beside each file, then in `forms`)."""
+    return [
+        deploy_file(session, path, actor=actor, search_paths=[forms]) for path in sorted(folder.glob("*.bpmn"))
+    ]
+
+
+def roles_in_use(session: Session) -> set[str]:
+    """Every role named by a lane of a deployed process, plus the system roles."""
+    roles = set(SYSTEM_ROLES)
+    for version in list_processes(session):
+        roles |= load_version(version).roles
+    return roles
+
+
+def create_demo_users(session: Session, roles: set[str]) -> list[User]:
+    """One demo user per role that has none yet; returns the users created."""
+    existing = {u.username for u in session.scalars(select(User))}
+    created = []
+    for role in sorted(roles):
+        username = f"demo.{role}"[:64]
+        if username in existing:
+            continue
+        display = _DEMO_NAMES.get(role, f"Demo {role.replace('_', ' ')}")
+        created.append(
+            create_user(session, username=username, display_name=display, roles=[role], password=DEMO_PASSWORD)
+        )
+    return created

@@ -1,0 +1,154 @@
+"""Typed ORM models: users and roles, process versions, instances, the inbox projection and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.db import Base, UTCDateTime
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class User(Base):
+    """A person who signs in; roles decide which lanes' tasks they may do."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    roles: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"
+    )
+
+    @property
+    def role_keys(self) -> frozenset[str]:
+        return frozenset(role.role for role in self.roles)
+
+    def has_role(self, role: str | None) -> bool:
+        return role is not None and role in self.role_keys
+
+
+class UserRole(Base):
+    """One role held by a user (role key = lane name lower-cased, spaces to underscores)."""
+
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user: Mapped[User] = relationship(back_populates="roles")
+
+
+class ProcessVersion(Base):
+    """An immutable deployment: the BPMN, DMN and form files of one process, keyed by their content hash."""
+
+    __tablename__ = "process_versions"
+    __table_args__ = (
+        UniqueConstraint("process_key", "version"),
+        UniqueConstraint("process_key", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(128), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(255))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    #: {"bpmn": {filename: xml}, "dmn": {filename: xml}, "forms": {filename: json text}}
+    files: Mapped[dict[str, dict[str, str]]] = mapped_column(JsonType)
+    main_file: Mapped[str] = mapped_column(String(255))
+    deployed_by: Mapped[str] = mapped_column(String(64))
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Instance(Base):
+    """One running (or finished) case process: its workflow state as JSON plus business columns."""
+
+    __tablename__ = "instances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(128), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[str] = mapped_column(Text)
+    serializer_version: Mapped[str] = mapped_column(String(32))
+    library_version: Mapped[str] = mapped_column(String(32))
+    case_number: Mapped[str] = mapped_column(String(32), index=True)
+    gemeente: Mapped[str | None] = mapped_column(String(100), index=True)
+    subject_person: Mapped[str | None] = mapped_column(String(200))
+    started_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_progress_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_timer_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    error_element: Mapped[str | None] = mapped_column(String(255))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    process_version: Mapped[ProcessVersion] = relationship(lazy="joined", innerjoin=True)
+    started_by: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class HumanTask(Base):
+    """Inbox projection: one row per open human task, rewritten in the same transaction as its instance."""
+
+    __tablename__ = "human_tasks"
+    __table_args__ = (
+        Index("ix_human_tasks_role_assignee", "role", "assignee_id"),
+        Index("ix_human_tasks_owner", "owner_id", "assignee_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    element_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    #: the lane's role; NULL for a task without a lane, which belongs to `owner_id` (who started the instance)
+    role: Mapped[str | None] = mapped_column(String(64))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    form: Mapped[str | None] = mapped_column(String(255))
+    ui_form: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    case_number: Mapped[str] = mapped_column(String(32), index=True)
+    gemeente: Mapped[str | None] = mapped_column(String(100))
+    process_key: Mapped[str] = mapped_column(String(128))
+    process_name: Mapped[str] = mapped_column(String(255))
+
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+
+
+class AuditEvent(Base):
+    """Append-only log (database triggers refuse UPDATE and DELETE): who did what, when, to which instance."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    element_id: Mapped[str | None] = mapped_column(String(255))
+    process_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_versions.id"))
+    summary: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+
+
+class Counter(Base):
+    """Named sequences (case numbers per year)."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,552 @@
+"""Start, claim, complete, run to the next wait state, and persist — each in the caller's transaction.
+
+Every change to an instance goes through `_save`: the workflow state, the business columns, the timer column,
+the inbox projection and the audit events are written together, and the instance row's `lock_version`
+(SQLAlchemy's version counter) turns a lost race into a `Conflict` instead of an overwrite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.metadata import version as package_version
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.audit import record
+from engine.clock import SYSTEM_CLOCK, Clock
+from engine.config import Settings
+from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from engine.models import AuditEvent, Counter, HumanTask, Instance, User
+from engine.registry import LoadedVersion, latest_version, load_version
+from engine.sandbox import Sandbox
+from engine.spiff import (
+    SERIALIZER_VERSION,
+    SandboxScriptEngine,
+    dump_workflow,
+    new_workflow,
+    restore_workflow,
+    role_key,
+    timer_due_at,
+)
+
+LIBRARY_VERSION = package_version("SpiffWorkflow")
+
+#: Roles that may hand tasks to colleagues and see their team's tasks.
+COORDINATOR_ROLES = frozenset({"coordinator", "manager"})
+
+RUNNING, WAITING, COMPLETED, ERROR, SUSPENDED, TERMINATED = (
+    "running", "waiting", "completed", "error", "suspended", "terminated",
+)
+ACTIVE_STATUSES = frozenset({RUNNING, WAITING})
+_CLOCKED_TIMERS = frozenset({"ClockedTimeDate", "ClockedDuration", "ClockedCycle"})
+
+
+@dataclass(frozen=True)
+class EngineFailure:
+    """Where and why the engine stopped (a script error, a gateway without a matching flow, a stall)."""
+
+    element_id: str | None
+    message: str
+
+
+class WorkflowInstance:
+    """An instance row together with its live workflow, and the intent-named views the runtime needs."""
+
+    def __init__(self, row: Instance, version: LoadedVersion, workflow: BpmnWorkflow) -> None:
+        self.row = row
+        self.version = version
+        self.workflow = workflow
+
+    @property
+    def ready_human_tasks(self) -> list[Any]:
+        return list(self.workflow.get_tasks(state=TaskState.READY, manual=True))
+
+    def current_data(self, ready: list[Any] | None = None) -> dict[str, Any]:
+        """The process data as the latest step left it (a ready task's data, else the last task's)."""
+        ready = self.ready_human_tasks if ready is None else ready
+        source = ready[0] if ready else self.workflow.last_task
+        merged = dict(self.workflow.data)
+        if source is not None:
+            merged.update(source.data)
+        return merged
+
+    def timer_due_dates(self) -> list[datetime]:
+        due = []
+        for event in self.workflow.waiting_events():
+            if event.event_type in _CLOCKED_TIMERS and (moment := timer_due_at(event.value)) is not None:
+                due.append(moment)
+        return due
+
+    def find_task(self, task_id: str) -> Any:
+        try:
+            return self.workflow.get_task_from_id(UUID(task_id))
+        except Exception:  # noqa: BLE001 - Spiff raises its own TaskNotFoundException
+            return None
+
+    def stalled_task(self) -> Any:
+        """A READY engine task that `do_engine_steps` did not run (the deep-loop pitfall), if any."""
+        workflows = [self.workflow, *self.workflow.subprocesses.values()]
+        for workflow in workflows:
+            for task in workflow.tasks.values():
+                if task.state == TaskState.READY and not task.task_spec.manual:
+                    return task
+        return None
+
+    def errored_tasks(self) -> list[Any]:
+        workflows = [self.workflow, *self.workflow.subprocesses.values()]
+        return [t for w in workflows for t in w.tasks.values() if t.state == TaskState.ERROR]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action left behind: the instance and the open tasks the actor can pick up next."""
+
+    instance: Instance
+    next_tasks: list[HumanTask]
+
+
+class Runtime:
+    """Runs process instances; built from injected parts (clock, sandbox budget)."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        script_time_budget: float = 2.0,
+        script_memory_budget_mb: int = 256,
+    ) -> None:
+        self.clock = clock
+        self.script_time_budget = script_time_budget
+        self.script_memory_budget_mb = script_memory_budget_mb
+        self.sandbox = Sandbox(clock=clock, time_budget=script_time_budget, memory_budget_mb=script_memory_budget_mb)
+        self.script_engine = SandboxScriptEngine(self.sandbox)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Runtime:
+        """A runtime with the configured script budget."""
+        return cls(clock=clock, script_time_budget=settings.script_time_budget,
+                   script_memory_budget_mb=settings.script_memory_budget_mb)
+
+    def with_clock(self, clock: Clock) -> Runtime:
+        """The same runtime reading time from `clock` (`zvh timers fire --now`, tests)."""
+        return Runtime(clock=clock, script_time_budget=self.script_time_budget,
+                       script_memory_budget_mb=self.script_memory_budget_mb)
+
+    # --- loading -----------------------------------------------------------------------------------------
+
+    def _load(self, session: Session, instance_id: int, *, for_update: bool = False) -> WorkflowInstance:
+        # Writers take the row lock first (PostgreSQL; SQLite writers already queue on BEGIN IMMEDIATE), so a
+        # concurrent writer waits and then sees the new state; lock_version stays the safety net.
+        query = select(Instance).where(Instance.id == instance_id)
+        if for_update:
+            query = query.with_for_update(of=Instance).execution_options(populate_existing=True)
+        row = session.scalar(query)
+        if row is None:
+            raise NotFound(f"Instance {instance_id} does not exist.")
+        version = load_version(row.process_version)
+        workflow = restore_workflow(
+            row.state,
+            spec=version.spec,
+            subprocess_specs=version.subprocess_specs,
+            script_engine=self.script_engine,
+        )
+        return WorkflowInstance(row, version, workflow)
+
+    def load(self, session: Session, instance_id: int) -> WorkflowInstance:
+        """An instance with its workflow restored (for views that need process data)."""
+        return self._load(session, instance_id)
+
+    # --- starting ----------------------------------------------------------------------------------------
+
+    def start_instance(
+        self,
+        session: Session,
+        *,
+        process_key: str,
+        actor: User,
+        data: Mapping[str, Any] | None = None,
+        locale: str = "nl",
+    ) -> Outcome:
+        """Start the newest version of a process with validated start data and run it to its first wait."""
+        stored = latest_version(session, process_key)
+        version = load_version(stored)
+        if version.start_roles and not (version.start_roles & actor.role_keys):
+            raise PermissionDenied(
+                f"Only {', '.join(sorted(version.start_roles))} may start '{version.name}'."
+            )
+        start_data = self._validate_start_data(version, data or {}, locale)
+        now = self.clock.now()
+        case_number = self._next_case_number(session, now)
+        workflow = new_workflow(version.spec, version.subprocess_specs, self.script_engine)
+        workflow.task_tree.data.update(start_data, casusnummer=case_number)
+        row = Instance(
+            process_version_id=stored.id,
+            process_key=version.process_key,
+            status=RUNNING,
+            state="",
+            serializer_version=SERIALIZER_VERSION,
+            library_version=LIBRARY_VERSION,
+            case_number=case_number,
+            started_by_id=actor.id,
+            started_at=now,
+            last_progress_at=now,
+        )
+        session.add(row)
+        session.flush()
+        instance = WorkflowInstance(row, version, workflow)
+        record(
+            session, actor=actor.username, action="start", at=now, instance_id=row.id,
+            process_version_id=stored.id,
+            summary=f"Started {version.name} (v{stored.version}) as case {case_number}",
+        )
+        failure = self._run_engine(instance, lambda: workflow.do_engine_steps())
+        self._save(session, instance, actor=actor.username, failure=failure)
+        return Outcome(row, self._next_tasks_for(session, actor, row.id))
+
+    def _validate_start_data(self, version: LoadedVersion, data: Mapping[str, Any], locale: str) -> dict[str, Any]:
+        start_events = [ts for ts in version.spec.start.outputs if getattr(ts, "extensions", None) is not None]
+        for spec in start_events:
+            name = spec.extensions.get("properties", {}).get("formJsonSchemaFilename")
+            if name:
+                return version.forms[name].validate(data, locale=locale)
+        if data:
+            fields = {key: ["Dit proces heeft geen startformulier; startgegevens zijn niet toegestaan."]
+                      for key in data}
+            raise InvalidInput("Dit proces neemt geen startgegevens aan.", fields)
+        return {}
+
+    def _next_case_number(self, session: Session, now: datetime) -> str:
+        name = f"case-{now.year}"
+        value = session.scalar(
+            update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
+        )
+        if value is None:
+            session.add(Counter(name=name, value=1))
+            session.flush()
+            value = 1
+        return f"ZVH-{now.year}-{value:05d}"
+
+    # --- human tasks -------------------------------------------------------------------------------------
+
+    def _open_task(self, session: Session, task_id: str) -> HumanTask:
+        task = session.get(HumanTask, task_id)
+        if task is not None:
+            return task
+        completed = session.scalar(
+            select(AuditEvent).where(AuditEvent.task_id == task_id, AuditEvent.action == "complete").limit(1)
+        )
+        if completed is not None:
+            raise Conflict(
+                f"This task was already completed by {completed.actor} at {completed.at:%Y-%m-%d %H:%M} UTC."
+            )
+        raise NotFound("This task does not exist or is no longer open.")
+
+    @staticmethod
+    def may_work_on(actor: User, task: HumanTask) -> bool:
+        """True when `actor` may claim or complete `task`: its role, its owner (lane-less task) or its assignee."""
+        if task.assignee_id is not None:
+            return task.assignee_id == actor.id
+        if task.role is None:
+            return task.owner_id == actor.id
+        return actor.has_role(task.role)
+
+    @staticmethod
+    def _eligible(actor: User, task: HumanTask) -> bool:
+        return actor.has_role(task.role) if task.role is not None else task.owner_id == actor.id
+
+    def claim_task(self, session: Session, *, task_id: str, actor: User) -> HumanTask:
+        """Take an open task so colleagues see it is being handled."""
+        task = self._open_task(session, task_id)
+        if not self._eligible(actor, task):
+            raise PermissionDenied("You do not hold the role this task needs.")
+        if task.assignee_id == actor.id:
+            return task
+        claimed = session.execute(
+            update(HumanTask)
+            .where(HumanTask.id == task_id, HumanTask.assignee_id.is_(None))
+            .values(assignee_id=actor.id)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            session.refresh(task)
+            holder = session.get(User, task.assignee_id) if task.assignee_id else None
+            raise Conflict(f"This task was already claimed by {holder.display_name if holder else 'a colleague'}.")
+        session.refresh(task)
+        record(session, actor=actor.username, action="claim", at=self.clock.now(), instance_id=task.instance_id,
+               task_id=task.id, element_id=task.element_id, summary=f"Claimed '{task.name}'")
+        return task
+
+    def unclaim_task(self, session: Session, *, task_id: str, actor: User) -> HumanTask:
+        """Give a claimed task back to the role's shared queue."""
+        task = self._open_task(session, task_id)
+        if task.assignee_id is None:
+            return task
+        if task.assignee_id != actor.id and not (actor.role_keys & COORDINATOR_ROLES):
+            raise PermissionDenied("Only the assignee or a coordinator can release this task.")
+        task.assignee_id = None
+        record(session, actor=actor.username, action="unclaim", at=self.clock.now(), instance_id=task.instance_id,
+               task_id=task.id, element_id=task.element_id, summary=f"Released '{task.name}'")
+        return task
+
+    def reassign_task(self, session: Session, *, task_id: str, actor: User, assignee: User, reason: str) -> HumanTask:
+        """(Coordinator) hand a task to a colleague who holds its role; the reason goes to the audit log."""
+        if not (actor.role_keys & COORDINATOR_ROLES):
+            raise PermissionDenied("Only a coordinator or manager can reassign tasks.")
+        if not reason.strip():
+            raise InvalidInput("Give a reason for the reassignment.", {"reason": ["Dit veld is verplicht."]})
+        task = self._open_task(session, task_id)
+        if not self._eligible(assignee, task) or not assignee.active:
+            raise InvalidInput(
+                f"{assignee.display_name} cannot take this task.",
+                {"assignee": [f"{assignee.display_name} heeft niet de rol {task.role or 'van de starter'}."]},
+            )
+        previous = task.assignee_id
+        task.assignee_id = assignee.id
+        record(session, actor=actor.username, action="reassign", at=self.clock.now(), instance_id=task.instance_id,
+               task_id=task.id, element_id=task.element_id,
+               summary=f"Reassigned '{task.name}' to {assignee.username}: {reason.strip()}",
+               details={"from_user_id": previous, "to": assignee.username, "reason": reason.strip()})
+        return task
+
+    def complete_task(
+        self,
+        session: Session,
+        *,
+        task_id: str,
+        actor: User,
+        data: Mapping[str, Any] | None = None,
+        lock_version: int | None = None,
+        locale: str = "nl",
+    ) -> Outcome:
+        """Validate the form data, complete the task, run the engine to the next wait state and persist."""
+        task = self._open_task(session, task_id)
+        if not self.may_work_on(actor, task):
+            if task.assignee_id is not None and self._eligible(actor, task):
+                holder = session.get(User, task.assignee_id)
+                raise Conflict(f"This task is claimed by {holder.display_name if holder else 'a colleague'}.")
+            raise PermissionDenied("You do not hold the role this task needs.")
+        instance = self._load(session, task.instance_id, for_update=True)
+        if lock_version is not None and lock_version != instance.row.lock_version:
+            raise Conflict("The case changed since you opened this task; reload it and check before submitting.")
+        if instance.row.status not in ACTIVE_STATUSES:
+            raise Conflict(f"The instance is {instance.row.status}; its tasks cannot be completed now.")
+        spiff_task = instance.find_task(task_id)
+        if spiff_task is None or spiff_task.state != TaskState.READY:
+            raise Conflict("This task was completed by someone else in the meantime; nothing was saved.")
+        values = instance.version.form_for(spiff_task.task_spec).validate(data or {}, locale=locale)
+
+        def advance() -> None:
+            spiff_task.set_data(**values)
+            spiff_task.run()
+            instance.workflow.do_engine_steps()
+
+        failure = self._run_engine(instance, advance)
+        record(session, actor=actor.username, action="complete", at=self.clock.now(), instance_id=instance.row.id,
+               task_id=task_id, element_id=task.element_id, process_version_id=instance.row.process_version_id,
+               summary=f"Completed '{task.name}'", details={"fields": sorted(values)})
+        self._save(session, instance, actor=actor.username, failure=failure)
+        return Outcome(instance.row, self._next_tasks_for(session, actor, instance.row.id))
+
+    def retry_instance(
+        self, session: Session, *, instance_id: int, actor: User, data: Mapping[str, Any] | None = None
+    ) -> Outcome:
+        """Run the failed step of an instance in `error` again, optionally with corrected data."""
+        if not (actor.role_keys & {"beheerder", "procesbeheerder"}):
+            raise PermissionDenied("Only a beheerder can retry a failed instance.")
+        instance = self._load(session, instance_id, for_update=True)
+        if instance.row.status != ERROR:
+            raise Conflict(f"Instance {instance_id} is {instance.row.status}, not in error.")
+        failed = instance.errored_tasks() or [t for t in [instance.stalled_task()] if t is not None]
+
+        def rerun() -> None:
+            for task in failed:
+                # A reset task inherits its input again from its parent: corrections go there.
+                if data and task.parent is not None:
+                    task.parent.data.update(data)
+                task.workflow.reset_from_task_id(task.id)
+            instance.workflow.do_engine_steps()
+
+        failure = self._run_engine(instance, rerun)
+        record(session, actor=actor.username, action="retry", at=self.clock.now(), instance_id=instance_id,
+               process_version_id=instance.row.process_version_id,
+               summary=f"Retried {', '.join(t.task_spec.bpmn_id or t.task_spec.name for t in failed) or 'instance'}",
+               details={"corrected_fields": sorted(data or {})})
+        self._save(session, instance, actor=actor.username, failure=failure)
+        return Outcome(instance.row, self._next_tasks_for(session, actor, instance_id))
+
+    # --- timers ------------------------------------------------------------------------------------------
+
+    def fire_timers(self, session: Session, instance_id: int) -> list[str]:
+        """Fire the due timers of one instance and run on; returns the ids of the timer events that fired."""
+        instance = self._load(session, instance_id, for_update=True)
+        if instance.row.status not in ACTIVE_STATUSES:
+            return []
+        waiting_before = {t.id: t for t in self._waiting_timers(instance)}
+
+        def fire() -> None:
+            for _ in range(3):  # a fired timer can make the next one ready in the same pass
+                instance.workflow.refresh_timers()
+                instance.workflow.do_engine_steps()
+
+        failure = self._run_engine(instance, fire)
+        still_waiting = {t.id for t in self._waiting_timers(instance)}
+        fired = [t for task_id, t in waiting_before.items() if task_id not in still_waiting
+                 or t._get_internal_data("event_fired")]
+        now = self.clock.now()
+        for timer in fired:
+            record(session, actor="system", action="timer", at=now, instance_id=instance_id,
+                   element_id=timer.task_spec.bpmn_id, process_version_id=instance.row.process_version_id,
+                   summary=f"Timer '{timer.task_spec.bpmn_name or timer.task_spec.bpmn_id}' fired")
+        self._save(session, instance, actor="system", failure=failure, progressed=bool(fired))
+        return [t.task_spec.bpmn_id for t in fired]
+
+    @staticmethod
+    def _waiting_timers(instance: WorkflowInstance) -> list[Any]:
+        return [
+            task for task in instance.workflow.event_manager.tasks.values()
+            if type(task.task_spec.event_definition).__name__ in _CLOCKED_TIMERS
+        ]
+
+    # --- engine and persistence --------------------------------------------------------------------------
+
+    @staticmethod
+    def _run_engine(instance: WorkflowInstance, step: Any) -> EngineFailure | None:
+        """Run `step`; a script/gateway error or a stall becomes an `EngineFailure`, never a lost state."""
+        try:
+            step()
+        except WorkflowException as error:
+            task = getattr(error, "task", None)
+            spec = getattr(task, "task_spec", None) or getattr(error, "task_spec", None)
+            element = getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
+            cause = getattr(error, "exception", None)
+            message = str(cause) if cause is not None else str(error)
+            return EngineFailure(element, message.strip() or type(error).__name__)
+        except Exception as error:  # noqa: BLE001 - any failure inside the engine is recorded on the instance
+            return EngineFailure(None, f"{type(error).__name__}: {error}")
+        stalled = instance.stalled_task()
+        if stalled is not None:
+            return EngineFailure(
+                stalled.task_spec.bpmn_id or stalled.task_spec.name,
+                "The process stopped advancing here (a loop kept too much history); "
+                "model repetition with a loop marker or a follow-up instance.",
+            )
+        return None
+
+    def _save(
+        self,
+        session: Session,
+        instance: WorkflowInstance,
+        *,
+        actor: str,
+        failure: EngineFailure | None,
+        progressed: bool = True,
+    ) -> None:
+        row, workflow, now = instance.row, instance.workflow, self.clock.now()
+        row.state = dump_workflow(workflow)
+        row.serializer_version = SERIALIZER_VERSION
+        row.library_version = LIBRARY_VERSION
+        if progressed:
+            row.last_progress_at = now
+        ready = instance.ready_human_tasks
+        data = instance.current_data(ready)
+        row.gemeente = _text(data.get("gemeente"), 100)
+        row.subject_person = _subject_person(data)
+        if failure is not None:
+            row.status, row.error_element, row.error_message = ERROR, failure.element_id, failure.message[:2000]
+            record(session, actor=actor, action="error", at=now, instance_id=row.id, element_id=failure.element_id,
+                   process_version_id=instance.row.process_version_id, summary=f"Error at {failure.element_id}: {failure.message}")
+        else:
+            row.error_element = row.error_message = None
+            if workflow.is_completed():
+                row.status, row.ended_at = COMPLETED, now
+            else:
+                row.status = RUNNING if ready else WAITING
+        due_dates = instance.timer_due_dates()
+        row.next_timer_due_at = min(due_dates) if due_dates and row.status in ACTIVE_STATUSES else None
+        try:
+            with session.no_autoflush:
+                self._project(session, instance, ready, now)
+            session.flush()
+        except (StaleDataError, IntegrityError):
+            raise Conflict("Someone else changed this case at the same moment; nothing was saved. Reload and retry.") \
+                from None
+
+    def _project(self, session: Session, instance: WorkflowInstance, ready: list[Any], now: datetime) -> None:
+        """Rewrite the instance's inbox rows from its READY human tasks."""
+        row = instance.row
+        wanted = {} if row.status not in ACTIVE_STATUSES else {str(t.id): t for t in ready}
+        existing = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.instance_id == row.id))}
+        gone = [task_id for task_id in existing if task_id not in wanted]
+        if gone:
+            session.execute(delete(HumanTask).where(HumanTask.id.in_(gone)).execution_options(synchronize_session=False))
+            for task_id in gone:
+                session.expunge(existing[task_id])
+        for task_id, spiff_task in wanted.items():
+            projected = existing.get(task_id)
+            if projected is None:
+                form = instance.version.form_for(spiff_task.task_spec)
+                role = role_key(spiff_task.task_spec.lane)
+                projected = HumanTask(
+                    id=task_id,
+                    instance_id=row.id,
+                    element_id=spiff_task.task_spec.bpmn_id,
+                    name=spiff_task.task_spec.bpmn_name or spiff_task.task_spec.bpmn_id,
+                    role=role,
+                    owner_id=row.started_by_id if role is None else None,
+                    form=form.name or None,
+                    ui_form=spiff_task.task_spec.extensions.get("properties", {}).get("formUiSchemaFilename"),
+                    created_at=now,
+                    process_key=row.process_key,
+                    process_name=instance.version.name,
+                    case_number=row.case_number,
+                )
+                session.add(projected)
+            projected.due_at = _task_due_at(spiff_task)
+            projected.gemeente = row.gemeente
+            projected.case_number = row.case_number
+
+    def _next_tasks_for(self, session: Session, actor: User, instance_id: int) -> list[HumanTask]:
+        tasks = session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.created_at, HumanTask.id)
+        )
+        return [t for t in tasks if self.may_work_on(actor, t)]
+
+
+def _task_due_at(task: Any) -> datetime | None:
+    """The earliest due moment of a timer attached to `task` (its boundary timer events are its siblings)."""
+    parent = task.parent
+    if parent is None:
+        return None
+    due = [
+        moment
+        for sibling in parent.children
+        if sibling is not task and sibling.state == TaskState.WAITING
+        and type(getattr(sibling.task_spec, "event_definition", None)).__name__ in _CLOCKED_TIMERS
+        and (moment := timer_due_at(sibling._get_internal_data("event_value"))) is not None
+    ]
+    return min(due) if due else None
+
+
+def _text(value: object, limit: int) -> str | None:
+    return value.strip()[:limit] or None if isinstance(value, str) else None
+
+
+def _subject_person(data: Mapping[str, Any]) -> str | None:
+    """The person a case is about: the hoofdbetrokkene (or first betrokkene), else `naam_betrokkene`."""
+    people = data.get("betrokkenen")
+    if isinstance(people, list):
+        named = [p for p in people if isinstance(p, dict) and isinstance(p.get("naam"), str)]
+        main = [p for p in named if p.get("rol") == "hoofdbetrokkene"] or named
+        if main:
+            return _text(main[0]["naam"], 200)
+    return _text(data.get("naam_betrokkene"), 200)

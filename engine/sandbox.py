@@ -1,0 +1,358 @@
+"""The only place where BPMN scripts, conditions, timer expressions and DMN cells are executed.
+
+SpiffWorkflow's default script engine is `exec(script, task.data)` with full builtins, so a deployed diagram
+could run any code as the server user. Everything here goes through RestrictedPython's `compile_restricted_*`
+with a stricter policy on top of it:
+
+* imports, the reflective builtins (`eval`, `exec`, `compile`, `globals`, `getattr`, `open`, ...) and
+  `str.format` are refused when the code is compiled, so a deployment that uses them is refused;
+* attribute access goes through `safer_getattr` (no `_`-names), item access and iteration are guarded;
+* every loop iteration calls a budget check, so an endless loop is stopped after `time_budget` seconds
+  (or `max_iterations` iterations, or when the process grew by more than `memory_budget_mb`);
+* `*`, `**` and `<<` are checked so a single expression cannot build a huge string, list or number.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from types import CodeType
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from RestrictedPython import (
+    PrintCollector,
+    RestrictingNodeTransformer,
+    compile_restricted_eval,
+    compile_restricted_exec,
+)
+from RestrictedPython.Guards import (
+    full_write_guard,
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safer_getattr,
+)
+
+from engine.clock import SYSTEM_CLOCK, Clock
+from engine.errors import SandboxViolation
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+#: Builtins that give access to the interpreter, the file system or other objects' internals.
+FORBIDDEN_NAMES = frozenset(
+    {
+        "eval", "exec", "compile", "globals", "locals", "vars", "getattr", "setattr", "delattr", "hasattr",
+        "open", "input", "breakpoint", "help", "dir", "type", "super", "object", "memoryview", "classmethod",
+        "staticmethod", "property", "exit", "quit", "copyright", "credits", "license",
+    }
+)
+FORBIDDEN_ATTRIBUTES = frozenset({"format", "format_map", "mro", "gi_frame", "gi_code", "cr_frame"})
+
+MAX_SEQUENCE_LENGTH = 1_000_000
+MAX_INT_BITS = 100_000
+
+Mode = Literal["exec", "eval"]
+
+
+class _ZvhPolicy(RestrictingNodeTransformer):  # type: ignore[misc]
+    """RestrictedPython's policy plus: no imports, no reflective builtins, budget checks in loops."""
+
+    def check_name(self, node: ast.AST, name: str | None, allow_magic_methods: bool = False) -> None:
+        super().check_name(node, name, allow_magic_methods)
+        if name in FORBIDDEN_NAMES:
+            self.error(node, f'"{name}" is not allowed in a process script.')
+
+    def visit_Import(self, node: ast.Import) -> ast.AST:
+        self.error(node, "import is not allowed in a process script.")
+        return node
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST:
+        self.error(node, "import is not allowed in a process script.")
+        return node
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+        self.error(node, "class definitions are not allowed in a process script.")
+        return node
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        if node.attr in FORBIDDEN_ATTRIBUTES:
+            self.error(node, f'".{node.attr}" is not allowed in a process script (use an f-string).')
+        return super().visit_Attribute(node)  # type: ignore[no-any-return]
+
+    def _with_tick(self, node: ast.While | ast.For) -> ast.AST:
+        tick = ast.Expr(ast.Call(func=ast.Name("_tick_", ast.Load()), args=[], keywords=[]))
+        node.body.insert(0, ast.copy_location(tick, node))
+        return ast.fix_missing_locations(node)
+
+    def visit_While(self, node: ast.While) -> ast.AST:
+        return self._with_tick(super().visit_While(node))
+
+    def visit_For(self, node: ast.For) -> ast.AST:
+        return self._with_tick(super().visit_For(node))
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        node = super().visit_BinOp(node)
+        symbol = {ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<"}.get(type(node.op))
+        if symbol is None:
+            return node
+        call = ast.Call(
+            func=ast.Name("_binop_", ast.Load()),
+            args=[ast.Constant(symbol), node.left, node.right],
+            keywords=[],
+        )
+        return ast.fix_missing_locations(ast.copy_location(call, node))
+
+
+@lru_cache(maxsize=4096)
+def _compile(source: str, mode: Mode) -> CodeType:
+    compiler = compile_restricted_exec if mode == "exec" else compile_restricted_eval
+    result = compiler(source, filename="<script>", policy=_ZvhPolicy)
+    if result.errors:
+        raise SandboxViolation(" ".join(result.errors))
+    return result.code  # type: ignore[no-any-return]
+
+
+def check_compiles(source: str, mode: Mode) -> str | None:
+    """Return why `source` is refused by the sandbox compiler, or None when it compiles."""
+    try:
+        _compile(source, mode)
+    except SandboxViolation as violation:
+        return violation.message
+    return None
+
+
+def _check_size(value: object) -> object:
+    if isinstance(value, (str, bytes, list, tuple)) and len(value) > MAX_SEQUENCE_LENGTH:
+        raise SandboxViolation(f"Result is too large ({len(value)} items; the limit is {MAX_SEQUENCE_LENGTH}).")
+    return value
+
+
+def _guarded_binop(symbol: str, left: Any, right: Any) -> Any:
+    if symbol == "*":
+        for sequence, count in ((left, right), (right, left)):
+            if isinstance(sequence, (str, bytes, list, tuple)) and isinstance(count, int):
+                if len(sequence) * max(count, 0) > MAX_SEQUENCE_LENGTH:
+                    raise SandboxViolation("Repetition would build a value larger than the sandbox allows.")
+        return left * right
+    if symbol == "**":
+        if isinstance(left, int) and isinstance(right, int) and right > 0:
+            if max(abs(left).bit_length(), 1) * right > MAX_INT_BITS:
+                raise SandboxViolation("Power would build a number larger than the sandbox allows.")
+        return left**right
+    if isinstance(left, int) and isinstance(right, int) and right > MAX_INT_BITS:
+        raise SandboxViolation("Shift would build a number larger than the sandbox allows.")
+    return left << right
+
+
+_INPLACE: dict[str, Callable[[Any, Any], Any]] = {
+    "+=": operator.add, "-=": operator.sub, "/=": operator.truediv, "//=": operator.floordiv,
+    "%=": operator.mod, "&=": operator.and_, "|=": operator.or_, "^=": operator.xor, ">>=": operator.rshift,
+}
+
+
+def _inplacevar(op: str, left: Any, right: Any) -> Any:
+    guarded = {"*=": "*", "**=": "**", "<<=": "<<"}.get(op)
+    if guarded is not None:
+        return _guarded_binop(guarded, left, right)
+    return _check_size(_INPLACE[op](left, right))
+
+
+def _guarded_getitem(container: Any, key: Any) -> Any:
+    if isinstance(container, (dict, list, tuple, str, range)):
+        return container[key]
+    raise SandboxViolation(f"Item access on {type(container).__name__} is not allowed.")
+
+
+def _guarded_range(*args: int) -> range:
+    result = range(*args)
+    if len(result) > MAX_SEQUENCE_LENGTH:
+        raise SandboxViolation(f"range() of {len(result)} items exceeds the limit of {MAX_SEQUENCE_LENGTH}.")
+    return result
+
+
+def _resident_bytes() -> int:
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+class _Budget:
+    """Counts loop iterations of one execution and stops it when time, iterations or memory run out."""
+
+    __slots__ = ("deadline", "iterations", "max_iterations", "memory_budget", "memory_limit", "time_budget")
+
+    def __init__(self, time_budget: float, max_iterations: int, memory_budget_mb: int) -> None:
+        self.time_budget = time_budget
+        self.deadline = time.monotonic() + time_budget
+        self.iterations = 0
+        self.max_iterations = max_iterations
+        self.memory_budget = memory_budget_mb * 1024 * 1024
+        self.memory_limit = 0
+
+    def tick(self) -> None:
+        self.iterations += 1
+        if time.monotonic() > self.deadline:
+            raise SandboxViolation(f"Script stopped: it ran longer than {self.time_budget:g} s.")
+        if self.iterations > self.max_iterations:
+            raise SandboxViolation(f"Script stopped: more than {self.max_iterations} loop iterations.")
+        if self.iterations % 256 == 0:
+            self._check_memory()
+
+    def _check_memory(self) -> None:
+        # Only long-running scripts get here; the baseline is taken at the first check.
+        resident = _resident_bytes()
+        if not self.memory_limit:
+            self.memory_limit = resident + self.memory_budget
+        elif resident > self.memory_limit:
+            raise SandboxViolation("Script stopped: it used more memory than the sandbox allows.")
+
+    def guarded_iter(self, iterable: Iterable[Any]) -> Iterator[Any]:
+        for item in iterable:
+            self.tick()
+            yield item
+
+
+def add_working_days(start: date | datetime, days: int) -> date | datetime:
+    """Return `start` moved by `days` working days (Monday to Friday)."""
+    step = 1 if days >= 0 else -1
+    current, remaining = start, abs(days)
+    while remaining:
+        current += timedelta(days=step)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+def parse_date(value: str) -> date:
+    """Parse an ISO date (`2026-03-01`)."""
+    return date.fromisoformat(value)
+
+
+def parse_datetime(value: str) -> datetime:
+    """Parse an ISO date-time; a value without offset is taken as Dutch local time."""
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=AMSTERDAM)
+
+
+def iso(value: date | datetime) -> str:
+    """Format a date or date-time as ISO 8601; date-times always carry their offset (timer expressions)."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=AMSTERDAM)
+    return value.isoformat()
+
+
+def end_of_day(value: date) -> datetime:
+    """The last second of `value` in Dutch local time: deadlines "on" a date end there."""
+    return datetime(value.year, value.month, value.day, 23, 59, 59, tzinfo=AMSTERDAM)
+
+
+_SAFE_BUILTINS: dict[str, object] = {
+    "None": None, "True": True, "False": False,
+    "abs": abs, "all": all, "any": any, "bool": bool, "dict": dict, "divmod": divmod, "enumerate": enumerate,
+    "float": float, "int": int, "isinstance": isinstance, "len": len, "list": list, "max": max, "min": min,
+    "range": _guarded_range, "reversed": reversed, "round": round, "set": set, "sorted": sorted, "str": str,
+    "sum": sum, "tuple": tuple, "zip": zip, "map": map, "filter": filter,
+    "Exception": Exception, "ValueError": ValueError, "KeyError": KeyError,
+}
+
+#: What a script may call besides the builtins above: dates and deadlines.
+HELPERS: dict[str, object] = {
+    "datetime": datetime, "date": date, "timedelta": timedelta, "UTC": UTC,
+    "add_working_days": add_working_days, "parse_date": parse_date, "parse_datetime": parse_datetime,
+    "iso": iso, "end_of_day": end_of_day,
+}
+
+_STORABLE_SCALARS = (str, int, float, bool, type(None), datetime, date, timedelta)
+
+
+def _storable(value: object, path: str) -> object:
+    """Return `value` in a form the instance state can hold, or refuse it."""
+    if isinstance(value, _STORABLE_SCALARS):
+        return value
+    if isinstance(value, Mapping):
+        result: dict[str, object] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise SandboxViolation(f"'{path}' has a non-text key; process data keys must be text.")
+            result[key] = _storable(item, f"{path}.{key}")
+        return result
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_storable(item, f"{path}[{index}]") for index, item in enumerate(value)]
+    raise SandboxViolation(f"'{path}' holds a {type(value).__name__}, which cannot be stored in process data.")
+
+
+class Sandbox:
+    """Compiles and runs process code under a budget; one instance is shared, executions are independent."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        time_budget: float = 2.0,
+        max_iterations: int = 1_000_000,
+        memory_budget_mb: int = 256,
+    ) -> None:
+        self.clock = clock
+        self.time_budget = time_budget
+        self.max_iterations = max_iterations
+        self.memory_budget_mb = memory_budget_mb
+
+        self._fixed: dict[str, Any] = {
+            "__builtins__": _SAFE_BUILTINS,
+            "__name__": "zvh_script",
+            "_getattr_": safer_getattr,
+            "_getitem_": _guarded_getitem,
+            "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+            "_unpack_sequence_": guarded_unpack_sequence,
+            "_write_": full_write_guard,
+            "_inplacevar_": _inplacevar,
+            "_binop_": _guarded_binop,
+            "_print_": PrintCollector,
+            "now": lambda: self.clock.now(),
+            "today": lambda: self.clock.now().astimezone(AMSTERDAM).date(),
+            **HELPERS,
+        }
+        self._fixed_names = frozenset(self._fixed) | {"_getiter_", "_tick_", "_print"}
+
+    def _namespace(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        budget = _Budget(self.time_budget, self.max_iterations, self.memory_budget_mb)
+        namespace = {key: value for key, value in data.items() if not key.startswith("_")}
+        namespace.update(self._fixed)
+        namespace["_getiter_"] = budget.guarded_iter
+        namespace["_tick_"] = budget.tick
+        return namespace
+
+    def evaluate(self, expression: str, data: Mapping[str, Any]) -> Any:
+        """Evaluate an expression (gateway condition, timer, DMN cell) against `data`."""
+        code = _compile(expression.strip(), "eval")
+        return self._run(code, self._namespace(data), eval)
+
+    def execute(self, script: str, data: MutableMapping[str, Any]) -> None:
+        """Run a script that reads and writes `data`; `data` is only changed when the script succeeds."""
+        code = _compile(script, "exec")
+        namespace = self._namespace(data)
+        self._run(code, namespace, exec)
+        updated = {
+            key: _storable(value, key)
+            for key, value in namespace.items()
+            if key not in self._fixed_names and not key.startswith("_") and not callable(value)
+        }
+        for key in [key for key in data if key not in updated and not key.startswith("_")]:
+            del data[key]
+        data.update(updated)
+
+    @staticmethod
+    def _run(code: CodeType, namespace: dict[str, Any], runner: Callable[..., Any]) -> Any:
+        try:
+            return runner(code, namespace)
+        except SandboxViolation:
+            raise
+        except (MemoryError, RecursionError) as exhausted:
+            raise SandboxViolation(f"Script stopped: {type(exhausted).__name__}.") from None

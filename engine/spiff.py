@@ -1,0 +1,295 @@
+"""SpiffWorkflow wired for ZVH Regie: sandboxed scripts, clocked timers, specs stored by reference.
+
+Three adaptations of the library, each the smallest that works:
+
+* `SandboxScriptEngine` routes every script, condition, timer expression and DMN cell through `Sandbox`.
+* Timer event definitions ask the workflow's script engine for "now" instead of reading the wall clock,
+  so the clock is injected (tests move it; `zvh timers fire --now` uses it) and due dates are UTC.
+* The serializer leaves the process spec out of the instance state: an instance refers to an immutable
+  process version, whose parsed spec is cached per process (`restore_workflow`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from calendar import monthrange
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.event_parsers import (
+    SpiffBoundaryEventParser,
+    SpiffIntermediateCatchEventParser,
+    SpiffStartEventParser,
+)
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from engine.clock import Clock, as_utc
+from engine.sandbox import Sandbox
+
+SERIALIZER_VERSION = "zvh-1"
+
+
+# --- scripts -------------------------------------------------------------------------------------------------
+
+
+class _SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
+    def __init__(self, sandbox: Sandbox) -> None:
+        super().__init__({})
+        self.sandbox = sandbox
+
+    def evaluate(
+        self, expression: str, context: Mapping[str, Any], external_context: Mapping[str, Any] | None = None
+    ) -> Any:
+        if external_context:
+            context = {**context, **external_context}
+        return self.sandbox.evaluate(expression, context)
+
+    def execute(
+        self, script: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
+    ) -> bool:
+        self.sandbox.execute(script, context)
+        return True
+
+    def call_service(self, context: Mapping[str, Any], **kwargs: Any) -> Any:
+        raise NotImplementedError("service tasks are refused at deployment")
+
+
+class SandboxScriptEngine(PythonScriptEngine):  # type: ignore[misc]
+    """Spiff's script engine with every evaluation inside the sandbox, and the clock timers read."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        super().__init__(environment=_SandboxEnvironment(sandbox))
+        self.sandbox = sandbox
+
+    @property
+    def clock(self) -> Clock:
+        return self.sandbox.clock
+
+
+# --- timers --------------------------------------------------------------------------------------------------
+
+
+def _now(my_task: Any) -> datetime:
+    return cast(SandboxScriptEngine, my_task.workflow.script_engine).clock.now()
+
+
+def _parse_moment(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"timer date '{value}' has no UTC offset; write e.g. 2026-03-01T09:00:00+01:00")
+    return moment.astimezone(UTC)
+
+
+def _add_duration(start: datetime, parsed: dict[str, float]) -> datetime:
+    """Add an ISO 8601 duration to `start`, with calendar months (P1M from 31 Jan is 28/29 Feb)."""
+    parts = dict(parsed)
+    months = int(parts.pop("years", 0) * 12 + parts.pop("months", 0))
+    if months:
+        month_index = start.month - 1 + months
+        year, month = start.year + month_index // 12, month_index % 12 + 1
+        start = start.replace(year=year, month=month, day=min(start.day, monthrange(year, month)[1]))
+    return start + timedelta(**parts)
+
+
+def timer_due(expression_value: str, now: datetime) -> datetime:
+    """The UTC moment a timeDate or timeDuration value (`P5D`, `2026-03-01T09:00+01:00`) comes due."""
+    if expression_value.upper().startswith("P"):
+        return _add_duration(now, TimerEventDefinition.parse_iso_duration(expression_value))
+    return _parse_moment(expression_value)
+
+
+class ClockedTimeDate(TimeDateEventDefinition):  # type: ignore[misc]
+    """A timeDate timer; the date must carry an offset and is stored in UTC."""
+
+    def has_fired(self, my_task: Any) -> bool:
+        due = my_task._get_internal_data("event_value")
+        if due is None:
+            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            if isinstance(value, datetime):
+                value = as_utc(value).isoformat()
+            due = _parse_moment(str(value)).isoformat()
+            my_task._set_internal_data(event_value=due)
+        if datetime.fromisoformat(due) <= _now(my_task):
+            my_task._set_internal_data(event_fired=True)
+        return bool(my_task._get_internal_data("event_fired", False))
+
+
+class ClockedDuration(DurationTimerEventDefinition):  # type: ignore[misc]
+    """A timeDuration timer, counted from the moment the event started waiting."""
+
+    def has_fired(self, my_task: Any) -> bool:
+        due = my_task._get_internal_data("event_value")
+        if due is None:
+            value = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
+            due = timer_due(value, _now(my_task)).isoformat()
+            my_task._set_internal_data(event_value=due)
+        if datetime.fromisoformat(due) <= _now(my_task):
+            my_task._set_internal_data(event_fired=True)
+        return bool(my_task._get_internal_data("event_fired", False))
+
+
+_CYCLE = re.compile(r"^R(\d*)/(P[^/]+)$", re.IGNORECASE)
+
+
+class ClockedCycle(CycleTimerEventDefinition):  # type: ignore[misc]
+    """A timeCycle timer of the form `R3/P1D` (repeat three times a day) or `R/P1W` (for ever)."""
+
+    def cycle_complete(self, my_task: Any) -> bool:
+        state = my_task._get_internal_data("event_value")
+        now = _now(my_task)
+        if state is None:
+            value = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
+            match = _CYCLE.match(value.strip())
+            if match is None:
+                raise ValueError(f"timer cycle '{value}' is not of the form R<n>/<duration>")
+            duration = match.group(2)
+            state = {
+                "cycles": int(match.group(1)) if match.group(1) else -1,
+                "duration": duration,
+                "next": timer_due(duration, now).isoformat(),
+            }
+        ready = False
+        if state["cycles"] != 0:
+            due = datetime.fromisoformat(state["next"])
+            if due <= now:
+                state["next"] = timer_due(state["duration"], due).isoformat()
+                state["cycles"] -= 1
+                ready = True
+        else:
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+            return ready
+        my_task._set_internal_data(event_value=state)
+        return ready
+
+
+_CLOCKED = {
+    TimeDateEventDefinition: ClockedTimeDate,
+    DurationTimerEventDefinition: ClockedDuration,
+    CycleTimerEventDefinition: ClockedCycle,
+}
+
+
+class _ClockedTimerParsing:
+    def parse_timer_event(self, event: Any) -> TimerEventDefinition:
+        parsed = super().parse_timer_event(event)  # type: ignore[misc]
+        clocked = _CLOCKED[type(parsed)]
+        return clocked(parsed.name, parsed.expression, description=parsed.description)
+
+
+class _StartEventParser(_ClockedTimerParsing, SpiffStartEventParser):  # type: ignore[misc]
+    pass
+
+
+class _CatchEventParser(_ClockedTimerParsing, SpiffIntermediateCatchEventParser):  # type: ignore[misc]
+    pass
+
+
+class _BoundaryEventParser(_ClockedTimerParsing, SpiffBoundaryEventParser):  # type: ignore[misc]
+    pass
+
+
+class ZvhParser(SpiffBpmnParser):  # type: ignore[misc]
+    """SpiffWorkflow's parser with clocked timers."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("startEvent"): (_StartEventParser, StartEvent),
+        full_tag("boundaryEvent"): (_BoundaryEventParser, BoundaryEvent),
+        full_tag("intermediateCatchEvent"): (_CatchEventParser, IntermediateCatchEvent),
+    }
+
+
+def timer_due_at(event_value: object) -> datetime | None:
+    """The next due moment stored by a clocked timer (a date string, or a cycle's state)."""
+    if isinstance(event_value, dict):
+        next_due = event_value.get("next") if event_value.get("cycles") != 0 else None
+        return datetime.fromisoformat(next_due) if isinstance(next_due, str) else None
+    if isinstance(event_value, str):
+        return datetime.fromisoformat(event_value)
+    return None
+
+
+# --- serialization -------------------------------------------------------------------------------------------
+
+
+class _SpecByReferenceConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+    """Serializes a workflow without its spec; restoring needs the spec from the process version."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(
+        self, dct: dict[str, Any], spec: Any = None, subprocess_specs: dict[str, Any] | None = None
+    ) -> BpmnWorkflow:
+        workflow = self.target_class(spec, subprocess_specs or {}, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _build_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _SpecByReferenceConverter
+    for clocked in _CLOCKED.values():
+        config[clocked] = TimerConditionalEventDefinitionConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
+    return BpmnWorkflowSerializer(registry, version=SERIALIZER_VERSION)
+
+
+SERIALIZER = _build_serializer()
+
+
+def dump_workflow(workflow: BpmnWorkflow) -> str:
+    """The instance state as JSON, without the process spec."""
+    return cast(str, SERIALIZER.serialize_json(workflow))
+
+
+def restore_workflow(
+    state: str, *, spec: Any, subprocess_specs: dict[str, Any], script_engine: SandboxScriptEngine
+) -> BpmnWorkflow:
+    """Rebuild a workflow from its stored state and the (cached) spec of its process version."""
+    dct = json.loads(state)
+    dct.pop(SERIALIZER.VERSION_KEY, None)
+    workflow = SERIALIZER.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
+    workflow.script_engine = script_engine
+    return workflow
+
+
+def new_workflow(
+    spec: Any, subprocess_specs: dict[str, Any], script_engine: SandboxScriptEngine
+) -> BpmnWorkflow:
+    """A fresh workflow for a process version's spec."""
+    return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+
+
+def role_key(lane: str | None) -> str | None:
+    """The role a lane stands for: lane `Procesregisseur` is role `procesregisseur`."""
+    if lane is None or not lane.strip():
+        return None
+    return re.sub(r"\s+", "_", lane.strip().lower())

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from engine.models import AuditEvent
+
+_APPEND = insert(AuditEvent)
 
 
 def record(
@@ -23,21 +25,22 @@ def record(
     element_id: str | None = None,
     process_version_id: int | None = None,
     details: dict[str, Any] | None = None,
-) -> AuditEvent:
+) -> None:
     """Append one event to the audit log in the caller's transaction."""
-    event = AuditEvent(
-        at=at,
-        actor=actor,
-        action=action,
-        instance_id=instance_id,
-        task_id=task_id,
-        element_id=element_id,
-        process_version_id=process_version_id,
-        summary=summary,
-        details=details,
+    session.execute(
+        _APPEND,
+        {
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "instance_id": instance_id,
+            "task_id": task_id,
+            "element_id": element_id,
+            "process_version_id": process_version_id,
+            "summary": summary,
+            "details": details,
+        },
     )
-    session.add(event)
-    return event
 
 
 def events_for_instance(session: Session, instance_id: int) -> list[AuditEvent]:

@@ -47,6 +47,10 @@ class Context:
     def runtime(self) -> Runtime:
         return Runtime.from_settings(self.settings)
 
+    def close(self) -> None:
+        if "db" in self.__dict__:
+            self.db.dispose()
+
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
 
@@ -82,7 +86,7 @@ def _parse_data(raw: str | None) -> dict[str, Any]:
     except json.JSONDecodeError as error:
         raise InvalidInput("--data is not valid JSON.", {"_data": [str(error)]}) from None
     if not isinstance(data, dict):
-        raise InvalidInput("--data must be a JSON object.", {"_data": ["Expected an object like {\"a\": 1}."]})
+        raise InvalidInput("--data must be a JSON object.", {"_data": ['Expected an object like {"a": 1}.']})
     return data
 
 
@@ -93,8 +97,11 @@ def _task_line(task: dict[str, Any]) -> str:
 
 
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(click_ctx: click.Context) -> None:
     """ZVH Regie administration."""
+    context = click_ctx.ensure_object(Context)
+    click_ctx.call_on_close(context.close)
 
 
 @main.command()
@@ -112,9 +119,7 @@ def init(ctx: Context, demo: bool) -> tuple[Any, str]:
                 session, ctx.settings.processes_path, actor="zvh-init", forms=ctx.settings.forms_path
             )
             users = create_demo_users(session, roles_in_use(session))
-            payload["deployed"] = [
-                {**version_dict(d.version), "created": d.created} for d in deployments
-            ]
+            payload["deployed"] = [{**version_dict(d.version), "created": d.created} for d in deployments]
             payload["users"] = [user_dict(u) for u in users]
             payload["demo_password"] = DEMO_PASSWORD
             lines += [f"Deployed {d.version.process_key} v{d.version.version}" for d in deployments]
@@ -134,8 +139,7 @@ def deploy(ctx: Context, files: tuple[Path, ...], actor: str) -> tuple[Any, str]
         results = [deploy_file(session, path, actor=actor, search_paths=[ctx.settings.forms_path]) for path in files]
         payload = [{**version_dict(r.version), "created": r.created} for r in results]
     text = "\n".join(
-        f"{r.version.process_key} version {r.version.version}" + ("" if r.created else " (unchanged)")
-        for r in results
+        f"{r.version.process_key} version {r.version.version}" + ("" if r.created else " (unchanged)") for r in results
     )
     return payload, text
 
@@ -162,7 +166,10 @@ def start(ctx: Context, key: str, raw_data: str | None, username: str) -> tuple[
     data = _parse_data(raw_data)
     with ctx.db.transaction() as session:
         outcome = ctx.runtime.start_instance(session, process_key=key, actor=get_user(session, username), data=data)
-        payload = {**instance_dict(outcome.instance), "next_tasks": [task_dict(t) for t in outcome.next_tasks]}
+        payload = {
+            **instance_dict(outcome.instance),
+            "next_tasks": [task_dict(t) for t in outcome.next_tasks],
+        }
     return payload, str(payload["id"])
 
 
@@ -217,7 +224,10 @@ def reassign(ctx: Context, task_id: str, assignee: str, reason: str, username: s
     """(Coordinator) hand a task to a colleague."""
     with ctx.db.transaction() as session:
         task = ctx.runtime.reassign_task(
-            session, task_id=task_id, actor=get_user(session, username), assignee=get_user(session, assignee),
+            session,
+            task_id=task_id,
+            actor=get_user(session, username),
+            assignee=get_user(session, assignee),
             reason=reason,
         )
         payload = task_dict(task)
@@ -231,15 +241,19 @@ def reassign(ctx: Context, task_id: str, assignee: str, reason: str, username: s
 @click.option("--lock-version", type=int, help="Refuse if the instance changed since this version.")
 @command_output
 @pass_context
-def complete(ctx: Context, task_id: str, username: str, raw_data: str | None, lock_version: int | None
-             ) -> tuple[Any, str]:
+def complete(
+    ctx: Context, task_id: str, username: str, raw_data: str | None, lock_version: int | None
+) -> tuple[Any, str]:
     """Complete a task with form data (validated against the task's form)."""
     data = _parse_data(raw_data)
     with ctx.db.transaction() as session:
         outcome = ctx.runtime.complete_task(
             session, task_id=task_id, actor=get_user(session, username), data=data, lock_version=lock_version
         )
-        payload = {**instance_dict(outcome.instance), "next_tasks": [task_dict(t) for t in outcome.next_tasks]}
+        payload = {
+            **instance_dict(outcome.instance),
+            "next_tasks": [task_dict(t) for t in outcome.next_tasks],
+        }
     lines = [f"Completed {task_id}; instance {payload['id']} is {payload['status']}"]
     if payload["error"]:
         lines.append(f"Error at {payload['error']['element']}: {payload['error']['message']}")
@@ -281,8 +295,8 @@ def show(ctx: Context, instance_id: int) -> tuple[Any, str]:
         }
     lines = [
         f"Instance {payload['id']}: {payload['process']} v{payload['version']}, case {payload['case_number']}",
-        f"Status: {payload['status']}" + (f" — error at {payload['error']['element']}: {payload['error']['message']}"
-                                          if payload["error"] else ""),
+        f"Status: {payload['status']}"
+        + (f" — error at {payload['error']['element']}: {payload['error']['message']}" if payload["error"] else ""),
         *[f"Open: {_task_line(t)}" for t in payload["tasks"]],
         *[f"{e['at'][:19]}  {e['actor']:20} {e['action']:9} {e['summary']}" for e in payload["events"]],
     ]
@@ -325,8 +339,10 @@ def users(click_ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
-        click.echo("\n".join(f"{u['username']:32} {u['display_name']:28} {', '.join(u['roles'])}" for u in payload)
-                   or "(no users)")
+        click.echo(
+            "\n".join(f"{u['username']:32} {u['display_name']:28} {', '.join(u['roles'])}" for u in payload)
+            or "(no users)"
+        )
 
 
 @users.command("add")
@@ -337,13 +353,26 @@ def users(click_ctx: click.Context, as_json: bool) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @command_output
 @pass_context
-def users_add(ctx: Context, username: str, roles: tuple[str, ...], display_name: str | None, email: str | None,
-              password_stdin: bool) -> tuple[Any, str]:
+def users_add(
+    ctx: Context,
+    username: str,
+    roles: tuple[str, ...],
+    display_name: str | None,
+    email: str | None,
+    password_stdin: bool,
+) -> tuple[Any, str]:
     """Add a user with one or more roles."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     with ctx.db.transaction() as session:
-        user = create_user(session, username=username, display_name=display_name or username, roles=roles,
-                           email=email, password=password, actor="zvh-cli")
+        user = create_user(
+            session,
+            username=username,
+            display_name=display_name or username,
+            roles=roles,
+            email=email,
+            password=password,
+            actor="zvh-cli",
+        )
         payload = user_dict(user)
     return payload, f"Added {username} ({', '.join(payload['roles'])})"
 
@@ -351,8 +380,13 @@ def users_add(ctx: Context, username: str, roles: tuple[str, ...], display_name:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--app", "app_spec", default="web:create_app", show_default=True,
-              help="The WSGI application factory to serve, as module:function.")
+@click.option(
+    "--app",
+    "app_spec",
+    default="web:create_app",
+    show_default=True,
+    help="The WSGI application factory to serve, as module:function.",
+)
 @pass_context
 def serve(ctx: Context, host: str, port: int, app_spec: str) -> None:
     """Serve the web app (and, without Redis, fire timers in-process)."""

@@ -32,9 +32,7 @@ SYSTEM_ROLES = frozenset({*COORDINATOR_ROLES, "beheerder", "procesbeheerder"})
 
 def deploy_directory(session: Session, folder: Path, *, actor: str, forms: Path) -> list[Deployment]:
     """Deploy every BPMN file in `folder` (forms looked up beside each file, then in `forms`)."""
-    return [
-        deploy_file(session, path, actor=actor, search_paths=[forms]) for path in sorted(folder.glob("*.bpmn"))
-    ]
+    return [deploy_file(session, path, actor=actor, search_paths=[forms]) for path in sorted(folder.glob("*.bpmn"))]
 
 
 def roles_in_use(session: Session) -> set[str]:

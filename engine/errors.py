@@ -76,10 +76,14 @@ class DeploymentRefused(ZvhError):
         return {
             "error": self.code,
             "message": self.message,
-            "problems": [
-                {"file": p.file, "element": p.element, "message": p.message} for p in self.problems
-            ],
+            "problems": [{"file": p.file, "element": p.element, "message": p.message} for p in self.problems],
         }
+
+
+class ConfigurationError(ZvhError):
+    """The deployed processes do not fit together (e.g. nothing receives a hand-over); nothing was changed."""
+
+    code = "configuration"
 
 
 class SandboxViolation(ZvhError):

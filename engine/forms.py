@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -102,8 +102,13 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "format:date-time": "Vul een geldige datum en tijd in.",
         "invalid": "Ongeldige waarde.",
         "summary": "Het formulier bevat {count} fout(en).",
-        "string": "tekst", "integer": "een geheel getal", "number": "een getal", "boolean": "ja of nee",
-        "array": "een lijst", "object": "een groep velden", "null": "leeg",
+        "string": "tekst",
+        "integer": "een geheel getal",
+        "number": "een getal",
+        "boolean": "ja of nee",
+        "array": "een lijst",
+        "object": "een groep velden",
+        "null": "leeg",
     },
     "en": {
         "required": "This field is required.",
@@ -129,8 +134,13 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "format:date-time": "Enter a valid date and time.",
         "invalid": "Invalid value.",
         "summary": "The form has {count} error(s).",
-        "string": "text", "integer": "a whole number", "number": "a number", "boolean": "yes or no",
-        "array": "a list", "object": "a group of fields", "null": "empty",
+        "string": "text",
+        "integer": "a whole number",
+        "number": "a number",
+        "boolean": "yes or no",
+        "array": "a list",
+        "object": "a group of fields",
+        "null": "empty",
     },
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from engine.models import HumanTask, User
 
@@ -42,7 +42,7 @@ def list_tasks(
         conditions.append(visible_to(user))
     if instance_id is not None:
         conditions.append(HumanTask.instance_id == instance_id)
-    query = select(HumanTask).where(*conditions)
+    query = select(HumanTask).options(joinedload(HumanTask.assignee)).where(*conditions)
     total = session.scalar(select(func.count()).select_from(HumanTask).where(*conditions)) or 0
     rows = session.scalars(
         query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)

@@ -63,7 +63,7 @@ class ProcessVersion(Base):
     name: Mapped[str] = mapped_column(String(255))
     content_hash: Mapped[str] = mapped_column(String(64))
     #: {"bpmn": {filename: xml}, "dmn": {filename: xml}, "forms": {filename: json text}}
-    files: Mapped[dict[str, dict[str, str]]] = mapped_column(JsonType)
+    files: Mapped[dict[str, dict[str, str]]] = mapped_column(JsonType, deferred=True)
     main_file: Mapped[str] = mapped_column(String(255))
     deployed_by: Mapped[str] = mapped_column(String(64))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -77,6 +77,8 @@ class Instance(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)
     process_key: Mapped[str] = mapped_column(String(128), index=True)
+    #: the instance that handed this case over (a follow-up process of the same case), if any
+    parent_instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     state: Mapped[str] = mapped_column(Text)
     serializer_version: Mapped[str] = mapped_column(String(32))
@@ -94,9 +96,9 @@ class Instance(Base):
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     process_version: Mapped[ProcessVersion] = relationship(lazy="joined", innerjoin=True)
-    started_by: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    started_by: Mapped[User] = relationship()
 
-    __mapper_args__ = {"version_id_col": lock_version}
+    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012 - SQLAlchemy's declarative convention
 
 
 class HumanTask(Base):
@@ -125,7 +127,7 @@ class HumanTask(Base):
     process_key: Mapped[str] = mapped_column(String(128))
     process_name: Mapped[str] = mapped_column(String(255))
 
-    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
 
 
 class AuditEvent(Base):

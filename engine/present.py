@@ -39,7 +39,8 @@ def instance_dict(instance: Instance) -> dict[str, Any]:
         "next_timer_due_at": _iso(instance.next_timer_due_at),
         "lock_version": instance.lock_version,
         "error": {"element": instance.error_element, "message": instance.error_message}
-        if instance.error_message else None,
+        if instance.error_message
+        else None,
     }
 
 

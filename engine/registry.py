@@ -22,6 +22,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from sqlalchemy import func, select
@@ -234,14 +236,17 @@ def _schema_problems(root: etree._Element, filename: str, schema: Any) -> list[P
         if schema.validate(root):
             return []
         return [
-            Problem(filename, _element_id_at(root, entry.path, entry.line),
-                    f"not valid against the schema: {entry.message}")
+            Problem(
+                filename,
+                _element_id_at(root, entry.path, entry.line),
+                f"not valid against the schema: {entry.message}",
+            )
             for entry in schema.error_log
         ][:20]
 
 
 def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname
+    return str(etree.QName(element).localname)
 
 
 def _owner_id(element: etree._Element) -> str | None:
@@ -331,8 +336,9 @@ def _form_problems(bundle: Bundle, root: etree._Element, filename: str) -> tuple
     for task in root.xpath(".//bpmn:userTask | .//bpmn:manualTask", namespaces=NS):
         properties = {
             str(p.get("name")): str(p.get("value"))
-            for p in task.xpath("./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property",
-                                namespaces=NS)
+            for p in task.xpath(
+                "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS
+            )
         }
         for prop in (FORM_PROPERTY, UI_PROPERTY):
             name = properties.get(prop)
@@ -343,7 +349,11 @@ def _form_problems(bundle: Bundle, root: etree._Element, filename: str) -> tuple
                 continue
             if name not in bundle.forms:
                 problems.append(
-                    Problem(filename, task.get("id"), f"form file '{name}' not found beside the BPMN file or in forms/")
+                    Problem(
+                        filename,
+                        task.get("id"),
+                        f"form file '{name}' not found beside the BPMN file or in forms/",
+                    )
                 )
                 continue
             try:
@@ -351,8 +361,10 @@ def _form_problems(bundle: Bundle, root: etree._Element, filename: str) -> tuple
             except json.JSONDecodeError as error:
                 problems.append(Problem(name, task.get("id"), f"not valid JSON: {error}"))
                 continue
-            reason = check_schema(document) if prop == FORM_PROPERTY else (
-                None if isinstance(document, dict) else "a UI schema must be a JSON object"
+            reason = (
+                check_schema(document)
+                if prop == FORM_PROPERTY
+                else (None if isinstance(document, dict) else "a UI schema must be a JSON object")
             )
             if reason:
                 problems.append(Problem(name, task.get("id"), reason))
@@ -396,12 +408,23 @@ def validate_bundle(bundle: Bundle) -> ValidatedBundle:
     if len(executable) > 1:
         ids = ", ".join(str(p.get("id")) for p in executable)
         raise DeploymentRefused(
-            [Problem(bundle.main, None, f"more than one executable process ({ids}); deploy one process per file")]
+            [
+                Problem(
+                    bundle.main,
+                    None,
+                    f"more than one executable process ({ids}); deploy one process per file",
+                )
+            ]
         )
     process_key = str(executable[0].get("id"))
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,127}", process_key):
-        problems.append(Problem(bundle.main, process_key, "the process id must be a letter followed by letters, "
-                                                          "digits, '_' or '-' (it is the process key)"))
+        problems.append(
+            Problem(
+                bundle.main,
+                process_key,
+                "the process id must be a letter followed by letters, digits, '_' or '-' (it is the process key)",
+            )
+        )
 
     forms: dict[str, Any] = {}
     for filename, root in roots.items():
@@ -453,15 +476,14 @@ def _parse_specs(
     except ValidationException as error:
         problem = Problem(error.file_name or bundle.main, error.id or None, str(error).split("\n")[0])
         raise DeploymentRefused([problem]) from None
-    except Exception as error:  # noqa: BLE001 - any parser failure is a refusal with its message
+    except Exception as error:
         raise DeploymentRefused([Problem(bundle.main, None, f"cannot be parsed: {error}")]) from None
 
 
 def _build_forms(parsed: dict[str, Any], bundle: Bundle) -> dict[str, Form]:
     forms: dict[str, Form] = {}
     for root in (parse_xml(text.encode("utf-8"), name) for name, text in bundle.bpmn.items()):
-        for properties in root.xpath(".//bpmn:userTask/bpmn:extensionElements/spiffworkflow:properties",
-                                     namespaces=NS):
+        for properties in root.xpath(".//bpmn:userTask/bpmn:extensionElements/spiffworkflow:properties", namespaces=NS):
             values = {str(p.get("name")): str(p.get("value")) for p in properties}
             name = values.get(FORM_PROPERTY)
             if name and name in parsed:
@@ -524,7 +546,12 @@ def deploy_bundle(session: Session, bundle: Bundle, *, actor: str, clock: Clock 
 
 
 def deploy_file(
-    session: Session, path: Path, *, actor: str, search_paths: Sequence[Path] = (), clock: Clock = SYSTEM_CLOCK
+    session: Session,
+    path: Path,
+    *,
+    actor: str,
+    search_paths: Sequence[Path] = (),
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Deployment:
     """Collect a BPMN file with its DMN and form files and deploy it."""
     return deploy_bundle(session, collect_bundle(path, search_paths=search_paths), actor=actor, clock=clock)
@@ -541,6 +568,10 @@ class LoadedVersion:
     forms: dict[str, Form]
     start_roles: frozenset[str]
     roles: frozenset[str]
+    #: names of the messages that start this process (a hand-over from another process)
+    start_messages: frozenset[str]
+    #: whether a person can start it (it has a start event without a trigger)
+    user_startable: bool
 
     def form_for(self, task_spec: Any) -> Form:
         """The form of a user task (or start event), or the confirmation form when it has none."""
@@ -555,9 +586,9 @@ _LOAD_LOCK = threading.Lock()
 
 
 def _loaded_from(validated: ValidatedBundle) -> LoadedVersion:
-    start_lanes = {
-        role_key(spec.lane) for spec in validated.spec.task_specs.values() if isinstance(spec, StartEvent)
-    }
+    start_events = [spec for spec in validated.spec.task_specs.values() if isinstance(spec, StartEvent)]
+    plain_starts = [spec for spec in start_events if isinstance(spec.event_definition, NoneEventDefinition)]
+    start_lanes = {role_key(spec.lane) for spec in plain_starts}
     return LoadedVersion(
         process_key=validated.process_key,
         name=validated.name,
@@ -571,6 +602,12 @@ def _loaded_from(validated: ValidatedBundle) -> LoadedVersion:
             for task_spec in spec.task_specs.values()
             if (role := role_key(getattr(task_spec, "lane", None)))
         ),
+        start_messages=frozenset(
+            spec.event_definition.name
+            for spec in start_events
+            if isinstance(spec.event_definition, MessageEventDefinition)
+        ),
+        user_startable=bool(plain_starts),
     )
 
 
@@ -609,8 +646,10 @@ def list_processes(session: Session) -> list[ProcessVersion]:
     return list(
         session.scalars(
             select(ProcessVersion)
-            .join(newest, (ProcessVersion.process_key == newest.c.process_key)
-                  & (ProcessVersion.version == newest.c.version))
+            .join(
+                newest,
+                (ProcessVersion.process_key == newest.c.process_key) & (ProcessVersion.version == newest.c.version),
+            )
             .order_by(ProcessVersion.process_key)
         )
     )

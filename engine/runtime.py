@@ -14,10 +14,12 @@ from importlib.metadata import version as package_version
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -25,9 +27,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.audit import record
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.config import Settings
-from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from engine.models import AuditEvent, Counter, HumanTask, Instance, User
-from engine.registry import LoadedVersion, latest_version, load_version
+from engine.errors import ConfigurationError, Conflict, InvalidInput, NotFound, PermissionDenied
+from engine.models import AuditEvent, Counter, HumanTask, Instance, ProcessVersion, User
+from engine.registry import LoadedVersion, latest_version, list_processes, load_version
 from engine.sandbox import Sandbox
 from engine.spiff import (
     SERIALIZER_VERSION,
@@ -45,10 +47,37 @@ LIBRARY_VERSION = package_version("SpiffWorkflow")
 COORDINATOR_ROLES = frozenset({"coordinator", "manager"})
 
 RUNNING, WAITING, COMPLETED, ERROR, SUSPENDED, TERMINATED = (
-    "running", "waiting", "completed", "error", "suspended", "terminated",
+    "running",
+    "waiting",
+    "completed",
+    "error",
+    "suspended",
+    "terminated",
 )
 ACTIVE_STATUSES = frozenset({RUNNING, WAITING})
 _CLOCKED_TIMERS = frozenset({"ClockedTimeDate", "ClockedDuration", "ClockedCycle"})
+
+# Statements on the hot path are built once: building a SQLAlchemy statement costs more than running it.
+_INSTANCE = select(Instance).where(Instance.id == bindparam("instance_id"))
+_INSTANCE_FOR_UPDATE = _INSTANCE.with_for_update(of=Instance).execution_options(populate_existing=True)
+_OPEN_TASK = select(HumanTask).where(HumanTask.id == bindparam("task_id"))
+_TASKS_OF_INSTANCE = (
+    select(HumanTask)
+    .where(HumanTask.instance_id == bindparam("instance_id"))
+    .order_by(HumanTask.created_at, HumanTask.id)
+)
+_DROP_TASKS = (
+    delete(HumanTask)
+    .where(HumanTask.id.in_(bindparam("task_ids", expanding=True)))
+    .execution_options(synchronize_session=False)
+)
+_MOVE_TASKS = (
+    update(HumanTask)
+    .where(HumanTask.id.in_(bindparam("task_ids", expanding=True)))
+    .values(gemeente=bindparam("gemeente"))
+    .execution_options(synchronize_session=False)
+)
+_ADD_TASKS = insert(HumanTask)
 
 
 @dataclass(frozen=True)
@@ -62,10 +91,15 @@ class EngineFailure:
 class WorkflowInstance:
     """An instance row together with its live workflow, and the intent-named views the runtime needs."""
 
-    def __init__(self, row: Instance, version: LoadedVersion, workflow: BpmnWorkflow) -> None:
+    def __init__(self, row: Instance, version: LoadedVersion, workflow: BpmnWorkflow, *, fresh: bool = False) -> None:
         self.row = row
         self.version = version
         self.workflow = workflow
+        # The inbox rows that exist for this instance now: its READY human tasks while it is active (the
+        # projection is only ever written together with the state, so this needs no query).
+        active = not fresh and row.status in ACTIVE_STATUSES
+        self.projected_ids = frozenset(str(t.id) for t in self.ready_human_tasks) if active else frozenset()
+        self.projected_gemeente = row.gemeente
 
     @property
     def ready_human_tasks(self) -> list[Any]:
@@ -90,7 +124,7 @@ class WorkflowInstance:
     def find_task(self, task_id: str) -> Any:
         try:
             return self.workflow.get_task_from_id(UUID(task_id))
-        except Exception:  # noqa: BLE001 - Spiff raises its own TaskNotFoundException
+        except Exception:
             return None
 
     def stalled_task(self) -> Any:
@@ -134,23 +168,26 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Runtime:
         """A runtime with the configured script budget."""
-        return cls(clock=clock, script_time_budget=settings.script_time_budget,
-                   script_memory_budget_mb=settings.script_memory_budget_mb)
+        return cls(
+            clock=clock,
+            script_time_budget=settings.script_time_budget,
+            script_memory_budget_mb=settings.script_memory_budget_mb,
+        )
 
     def with_clock(self, clock: Clock) -> Runtime:
         """The same runtime reading time from `clock` (`zvh timers fire --now`, tests)."""
-        return Runtime(clock=clock, script_time_budget=self.script_time_budget,
-                       script_memory_budget_mb=self.script_memory_budget_mb)
+        return Runtime(
+            clock=clock,
+            script_time_budget=self.script_time_budget,
+            script_memory_budget_mb=self.script_memory_budget_mb,
+        )
 
     # --- loading -----------------------------------------------------------------------------------------
 
     def _load(self, session: Session, instance_id: int, *, for_update: bool = False) -> WorkflowInstance:
         # Writers take the row lock first (PostgreSQL; SQLite writers already queue on BEGIN IMMEDIATE), so a
         # concurrent writer waits and then sees the new state; lock_version stays the safety net.
-        query = select(Instance).where(Instance.id == instance_id)
-        if for_update:
-            query = query.with_for_update(of=Instance).execution_options(populate_existing=True)
-        row = session.scalar(query)
+        row = session.scalar(_INSTANCE_FOR_UPDATE if for_update else _INSTANCE, {"instance_id": instance_id})
         if row is None:
             raise NotFound(f"Instance {instance_id} does not exist.")
         version = load_version(row.process_version)
@@ -180,18 +217,40 @@ class Runtime:
         """Start the newest version of a process with validated start data and run it to its first wait."""
         stored = latest_version(session, process_key)
         version = load_version(stored)
+        if not version.user_startable:
+            raise PermissionDenied(f"'{version.name}' is started by another process, not by hand.")
         if version.start_roles and not (version.start_roles & actor.role_keys):
-            raise PermissionDenied(
-                f"Only {', '.join(sorted(version.start_roles))} may start '{version.name}'."
-            )
+            raise PermissionDenied(f"Only {', '.join(sorted(version.start_roles))} may start '{version.name}'.")
         start_data = self._validate_start_data(version, data or {}, locale)
+        instance = self._create_instance(
+            session,
+            stored,
+            version,
+            actor=actor,
+            data=start_data,
+            case_number=self._next_case_number(session, self.clock.now()),
+        )
+        return Outcome(instance.row, self._next_tasks_for(session, actor, instance.row.id))
+
+    def _create_instance(
+        self,
+        session: Session,
+        stored: ProcessVersion,
+        version: LoadedVersion,
+        *,
+        actor: User,
+        data: Mapping[str, Any],
+        case_number: str,
+        parent: Instance | None = None,
+        message: BpmnEvent | None = None,
+    ) -> WorkflowInstance:
         now = self.clock.now()
-        case_number = self._next_case_number(session, now)
         workflow = new_workflow(version.spec, version.subprocess_specs, self.script_engine)
-        workflow.task_tree.data.update(start_data, casusnummer=case_number)
+        workflow.task_tree.data.update(data, casusnummer=case_number)
         row = Instance(
             process_version_id=stored.id,
             process_key=version.process_key,
+            parent_instance_id=parent.id if parent else None,
             status=RUNNING,
             state="",
             serializer_version=SERIALIZER_VERSION,
@@ -203,15 +262,67 @@ class Runtime:
         )
         session.add(row)
         session.flush()
-        instance = WorkflowInstance(row, version, workflow)
+        instance = WorkflowInstance(row, version, workflow, fresh=True)
+        origin = f" (hand-over from instance {parent.id})" if parent else ""
         record(
-            session, actor=actor.username, action="start", at=now, instance_id=row.id,
+            session,
+            actor=actor.username,
+            action="start",
+            at=now,
+            instance_id=row.id,
             process_version_id=stored.id,
-            summary=f"Started {version.name} (v{stored.version}) as case {case_number}",
+            summary=f"Started {version.name} (v{stored.version}) as case {case_number}{origin}",
         )
-        failure = self._run_engine(instance, lambda: workflow.do_engine_steps())
-        self._save(session, instance, actor=actor.username, failure=failure)
-        return Outcome(row, self._next_tasks_for(session, actor, row.id))
+
+        def run() -> None:
+            workflow.do_engine_steps()
+            if message is not None:
+                workflow.catch(message)
+                workflow.do_engine_steps()
+
+        failure = self._run_engine(instance, run)
+        self._save(session, instance, actor=actor, failure=failure)
+        return instance
+
+    def _hand_over(self, session: Session, instance: WorkflowInstance, actor: User) -> None:
+        """Start the follow-up process for every message the instance threw that it did not catch itself."""
+        for event in instance.workflow.get_events():
+            if not isinstance(event.event_definition, MessageEventDefinition):
+                continue
+            name = event.event_definition.name
+            receivers = [
+                (stored, loaded)
+                for stored in list_processes(session)
+                if name in (loaded := load_version(stored)).start_messages
+            ]
+            if len(receivers) != 1:
+                problem = "no deployed process starts" if not receivers else "more than one process starts"
+                raise ConfigurationError(
+                    f"Cannot hand over: {problem} on message '{name}'. Nothing was saved; ask beheer to deploy "
+                    "the follow-up process."
+                )
+            stored, loaded = receivers[0]
+            payload = event.payload if isinstance(event.payload, dict) else {"bericht": event.payload}
+            child = self._create_instance(
+                session,
+                stored,
+                loaded,
+                actor=actor,
+                data=payload,
+                case_number=instance.row.case_number,
+                parent=instance.row,
+                message=event,
+            )
+            record(
+                session,
+                actor=actor.username,
+                action="handover",
+                at=self.clock.now(),
+                instance_id=instance.row.id,
+                process_version_id=instance.row.process_version_id,
+                summary=f"Handed case {instance.row.case_number} over to {loaded.name} (instance {child.row.id})",
+                details={"message": name, "instance_id": child.row.id},
+            )
 
     def _validate_start_data(self, version: LoadedVersion, data: Mapping[str, Any], locale: str) -> dict[str, Any]:
         start_events = [ts for ts in version.spec.start.outputs if getattr(ts, "extensions", None) is not None]
@@ -220,8 +331,9 @@ class Runtime:
             if name:
                 return version.forms[name].validate(data, locale=locale)
         if data:
-            fields = {key: ["Dit proces heeft geen startformulier; startgegevens zijn niet toegestaan."]
-                      for key in data}
+            fields = {
+                key: ["Dit proces heeft geen startformulier; startgegevens zijn niet toegestaan."] for key in data
+            }
             raise InvalidInput("Dit proces neemt geen startgegevens aan.", fields)
         return {}
 
@@ -239,7 +351,7 @@ class Runtime:
     # --- human tasks -------------------------------------------------------------------------------------
 
     def _open_task(self, session: Session, task_id: str) -> HumanTask:
-        task = session.get(HumanTask, task_id)
+        task = session.scalar(_OPEN_TASK, {"task_id": task_id})
         if task is not None:
             return task
         completed = session.scalar(
@@ -282,8 +394,16 @@ class Runtime:
             holder = session.get(User, task.assignee_id) if task.assignee_id else None
             raise Conflict(f"This task was already claimed by {holder.display_name if holder else 'a colleague'}.")
         session.refresh(task)
-        record(session, actor=actor.username, action="claim", at=self.clock.now(), instance_id=task.instance_id,
-               task_id=task.id, element_id=task.element_id, summary=f"Claimed '{task.name}'")
+        record(
+            session,
+            actor=actor.username,
+            action="claim",
+            at=self.clock.now(),
+            instance_id=task.instance_id,
+            task_id=task.id,
+            element_id=task.element_id,
+            summary=f"Claimed '{task.name}'",
+        )
         return task
 
     def unclaim_task(self, session: Session, *, task_id: str, actor: User) -> HumanTask:
@@ -294,8 +414,16 @@ class Runtime:
         if task.assignee_id != actor.id and not (actor.role_keys & COORDINATOR_ROLES):
             raise PermissionDenied("Only the assignee or a coordinator can release this task.")
         task.assignee_id = None
-        record(session, actor=actor.username, action="unclaim", at=self.clock.now(), instance_id=task.instance_id,
-               task_id=task.id, element_id=task.element_id, summary=f"Released '{task.name}'")
+        record(
+            session,
+            actor=actor.username,
+            action="unclaim",
+            at=self.clock.now(),
+            instance_id=task.instance_id,
+            task_id=task.id,
+            element_id=task.element_id,
+            summary=f"Released '{task.name}'",
+        )
         return task
 
     def reassign_task(self, session: Session, *, task_id: str, actor: User, assignee: User, reason: str) -> HumanTask:
@@ -312,10 +440,17 @@ class Runtime:
             )
         previous = task.assignee_id
         task.assignee_id = assignee.id
-        record(session, actor=actor.username, action="reassign", at=self.clock.now(), instance_id=task.instance_id,
-               task_id=task.id, element_id=task.element_id,
-               summary=f"Reassigned '{task.name}' to {assignee.username}: {reason.strip()}",
-               details={"from_user_id": previous, "to": assignee.username, "reason": reason.strip()})
+        record(
+            session,
+            actor=actor.username,
+            action="reassign",
+            at=self.clock.now(),
+            instance_id=task.instance_id,
+            task_id=task.id,
+            element_id=task.element_id,
+            summary=f"Reassigned '{task.name}' to {assignee.username}: {reason.strip()}",
+            details={"from_user_id": previous, "to": assignee.username, "reason": reason.strip()},
+        )
         return task
 
     def complete_task(
@@ -351,10 +486,19 @@ class Runtime:
             instance.workflow.do_engine_steps()
 
         failure = self._run_engine(instance, advance)
-        record(session, actor=actor.username, action="complete", at=self.clock.now(), instance_id=instance.row.id,
-               task_id=task_id, element_id=task.element_id, process_version_id=instance.row.process_version_id,
-               summary=f"Completed '{task.name}'", details={"fields": sorted(values)})
-        self._save(session, instance, actor=actor.username, failure=failure)
+        record(
+            session,
+            actor=actor.username,
+            action="complete",
+            at=self.clock.now(),
+            instance_id=instance.row.id,
+            task_id=task_id,
+            element_id=task.element_id,
+            process_version_id=instance.row.process_version_id,
+            summary=f"Completed '{task.name}'",
+            details={"fields": sorted(values)},
+        )
+        self._save(session, instance, actor=actor, failure=failure)
         return Outcome(instance.row, self._next_tasks_for(session, actor, instance.row.id))
 
     def retry_instance(
@@ -377,11 +521,17 @@ class Runtime:
             instance.workflow.do_engine_steps()
 
         failure = self._run_engine(instance, rerun)
-        record(session, actor=actor.username, action="retry", at=self.clock.now(), instance_id=instance_id,
-               process_version_id=instance.row.process_version_id,
-               summary=f"Retried {', '.join(t.task_spec.bpmn_id or t.task_spec.name for t in failed) or 'instance'}",
-               details={"corrected_fields": sorted(data or {})})
-        self._save(session, instance, actor=actor.username, failure=failure)
+        record(
+            session,
+            actor=actor.username,
+            action="retry",
+            at=self.clock.now(),
+            instance_id=instance_id,
+            process_version_id=instance.row.process_version_id,
+            summary=f"Retried {', '.join(t.task_spec.bpmn_id or t.task_spec.name for t in failed) or 'instance'}",
+            details={"corrected_fields": sorted(data or {})},
+        )
+        self._save(session, instance, actor=actor, failure=failure)
         return Outcome(instance.row, self._next_tasks_for(session, actor, instance_id))
 
     # --- timers ------------------------------------------------------------------------------------------
@@ -400,20 +550,31 @@ class Runtime:
 
         failure = self._run_engine(instance, fire)
         still_waiting = {t.id for t in self._waiting_timers(instance)}
-        fired = [t for task_id, t in waiting_before.items() if task_id not in still_waiting
-                 or t._get_internal_data("event_fired")]
+        fired = [
+            t
+            for task_id, t in waiting_before.items()
+            if task_id not in still_waiting or t._get_internal_data("event_fired")
+        ]
         now = self.clock.now()
         for timer in fired:
-            record(session, actor="system", action="timer", at=now, instance_id=instance_id,
-                   element_id=timer.task_spec.bpmn_id, process_version_id=instance.row.process_version_id,
-                   summary=f"Timer '{timer.task_spec.bpmn_name or timer.task_spec.bpmn_id}' fired")
-        self._save(session, instance, actor="system", failure=failure, progressed=bool(fired))
+            record(
+                session,
+                actor="system",
+                action="timer",
+                at=now,
+                instance_id=instance_id,
+                element_id=timer.task_spec.bpmn_id,
+                process_version_id=instance.row.process_version_id,
+                summary=f"Timer '{timer.task_spec.bpmn_name or timer.task_spec.bpmn_id}' fired",
+            )
+        self._save(session, instance, actor=None, failure=failure, progressed=bool(fired))
         return [t.task_spec.bpmn_id for t in fired]
 
     @staticmethod
     def _waiting_timers(instance: WorkflowInstance) -> list[Any]:
         return [
-            task for task in instance.workflow.event_manager.tasks.values()
+            task
+            for task in instance.workflow.event_manager.tasks.values()
             if type(task.task_spec.event_definition).__name__ in _CLOCKED_TIMERS
         ]
 
@@ -431,7 +592,7 @@ class Runtime:
             cause = getattr(error, "exception", None)
             message = str(cause) if cause is not None else str(error)
             return EngineFailure(element, message.strip() or type(error).__name__)
-        except Exception as error:  # noqa: BLE001 - any failure inside the engine is recorded on the instance
+        except Exception as error:
             return EngineFailure(None, f"{type(error).__name__}: {error}")
         stalled = instance.stalled_task()
         if stalled is not None:
@@ -447,11 +608,15 @@ class Runtime:
         session: Session,
         instance: WorkflowInstance,
         *,
-        actor: str,
+        actor: User | None,
         failure: EngineFailure | None,
         progressed: bool = True,
     ) -> None:
+        """Persist state, business columns, timers, inbox rows and hand-overs; `actor` None means the system."""
         row, workflow, now = instance.row, instance.workflow, self.clock.now()
+        actor_name = actor.username if actor else "system"
+        if failure is None:
+            self._hand_over(session, instance, actor or row.started_by)
         row.state = dump_workflow(workflow)
         row.serializer_version = SERIALIZER_VERSION
         row.library_version = LIBRARY_VERSION
@@ -462,9 +627,21 @@ class Runtime:
         row.gemeente = _text(data.get("gemeente"), 100)
         row.subject_person = _subject_person(data)
         if failure is not None:
-            row.status, row.error_element, row.error_message = ERROR, failure.element_id, failure.message[:2000]
-            record(session, actor=actor, action="error", at=now, instance_id=row.id, element_id=failure.element_id,
-                   process_version_id=instance.row.process_version_id, summary=f"Error at {failure.element_id}: {failure.message}")
+            row.status, row.error_element, row.error_message = (
+                ERROR,
+                failure.element_id,
+                failure.message[:2000],
+            )
+            record(
+                session,
+                actor=actor_name,
+                action="error",
+                at=now,
+                instance_id=row.id,
+                element_id=failure.element_id,
+                process_version_id=instance.row.process_version_id,
+                summary=f"Error at {failure.element_id}: {failure.message}",
+            )
         else:
             row.error_element = row.error_message = None
             if workflow.is_completed():
@@ -478,47 +655,52 @@ class Runtime:
                 self._project(session, instance, ready, now)
             session.flush()
         except (StaleDataError, IntegrityError):
-            raise Conflict("Someone else changed this case at the same moment; nothing was saved. Reload and retry.") \
-                from None
+            raise Conflict(
+                "Someone else changed this case at the same moment; nothing was saved. Reload and retry."
+            ) from None
 
     def _project(self, session: Session, instance: WorkflowInstance, ready: list[Any], now: datetime) -> None:
-        """Rewrite the instance's inbox rows from its READY human tasks."""
+        """Rewrite the instance's inbox rows from its READY human tasks (Core statements: this is the hot path)."""
         row = instance.row
         wanted = {} if row.status not in ACTIVE_STATUSES else {str(t.id): t for t in ready}
-        existing = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.instance_id == row.id))}
-        gone = [task_id for task_id in existing if task_id not in wanted]
-        if gone:
-            session.execute(delete(HumanTask).where(HumanTask.id.in_(gone)).execution_options(synchronize_session=False))
-            for task_id in gone:
-                session.expunge(existing[task_id])
+        existing = instance.projected_ids
+        if existing - set(wanted):
+            session.execute(_DROP_TASKS, {"task_ids": sorted(existing - set(wanted))})
+        kept = existing & set(wanted)
+        if kept and row.gemeente != instance.projected_gemeente:
+            session.execute(_MOVE_TASKS, {"task_ids": sorted(kept), "gemeente": row.gemeente})
+        new_rows = []
         for task_id, spiff_task in wanted.items():
-            projected = existing.get(task_id)
-            if projected is None:
-                form = instance.version.form_for(spiff_task.task_spec)
-                role = role_key(spiff_task.task_spec.lane)
-                projected = HumanTask(
-                    id=task_id,
-                    instance_id=row.id,
-                    element_id=spiff_task.task_spec.bpmn_id,
-                    name=spiff_task.task_spec.bpmn_name or spiff_task.task_spec.bpmn_id,
-                    role=role,
-                    owner_id=row.started_by_id if role is None else None,
-                    form=form.name or None,
-                    ui_form=spiff_task.task_spec.extensions.get("properties", {}).get("formUiSchemaFilename"),
-                    created_at=now,
-                    process_key=row.process_key,
-                    process_name=instance.version.name,
-                    case_number=row.case_number,
-                )
-                session.add(projected)
-            projected.due_at = _task_due_at(spiff_task)
-            projected.gemeente = row.gemeente
-            projected.case_number = row.case_number
+            if task_id in kept:
+                continue
+            spec = spiff_task.task_spec
+            role = role_key(spec.lane)
+            properties = spec.extensions.get("properties", {})
+            new_rows.append(
+                {
+                    "id": task_id,
+                    "instance_id": row.id,
+                    "element_id": spec.bpmn_id,
+                    "name": spec.bpmn_name or spec.bpmn_id,
+                    "role": role,
+                    "owner_id": row.started_by_id if role is None else None,
+                    "assignee_id": None,
+                    "form": properties.get("formJsonSchemaFilename"),
+                    "ui_form": properties.get("formUiSchemaFilename"),
+                    "created_at": now,
+                    "due_at": _task_due_at(spiff_task),
+                    "case_number": row.case_number,
+                    "gemeente": row.gemeente,
+                    "process_key": row.process_key,
+                    "process_name": instance.version.name,
+                }
+            )
+        if new_rows:
+            session.execute(_ADD_TASKS, new_rows)
 
     def _next_tasks_for(self, session: Session, actor: User, instance_id: int) -> list[HumanTask]:
-        tasks = session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.created_at, HumanTask.id)
-        )
+        """The instance's open tasks that `actor` may do now (what the UI opens next)."""
+        tasks = session.scalars(_TASKS_OF_INSTANCE, {"instance_id": instance_id})
         return [t for t in tasks if self.may_work_on(actor, t)]
 
 
@@ -530,7 +712,8 @@ def _task_due_at(task: Any) -> datetime | None:
     due = [
         moment
         for sibling in parent.children
-        if sibling is not task and sibling.state == TaskState.WAITING
+        if sibling is not task
+        and sibling.state == TaskState.WAITING
         and type(getattr(sibling.task_spec, "event_definition", None)).__name__ in _CLOCKED_TIMERS
         and (moment := timer_due_at(sibling._get_internal_data("event_value"))) is not None
     ]

@@ -22,21 +22,18 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMappin
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from types import CodeType
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
-from RestrictedPython import (
-    PrintCollector,
-    RestrictingNodeTransformer,
-    compile_restricted_eval,
-    compile_restricted_exec,
-)
+from RestrictedPython.compile import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Guards import (
     full_write_guard,
     guarded_iter_unpack_sequence,
     guarded_unpack_sequence,
     safer_getattr,
 )
+from RestrictedPython.PrintCollector import PrintCollector
+from RestrictedPython.transformer import RestrictingNodeTransformer
 
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import SandboxViolation
@@ -46,9 +43,33 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 #: Builtins that give access to the interpreter, the file system or other objects' internals.
 FORBIDDEN_NAMES = frozenset(
     {
-        "eval", "exec", "compile", "globals", "locals", "vars", "getattr", "setattr", "delattr", "hasattr",
-        "open", "input", "breakpoint", "help", "dir", "type", "super", "object", "memoryview", "classmethod",
-        "staticmethod", "property", "exit", "quit", "copyright", "credits", "license",
+        "eval",
+        "exec",
+        "compile",
+        "globals",
+        "locals",
+        "vars",
+        "getattr",
+        "setattr",
+        "delattr",
+        "hasattr",
+        "open",
+        "input",
+        "breakpoint",
+        "help",
+        "dir",
+        "type",
+        "super",
+        "object",
+        "memoryview",
+        "classmethod",
+        "staticmethod",
+        "property",
+        "exit",
+        "quit",
+        "copyright",
+        "credits",
+        "license",
     }
 )
 FORBIDDEN_ATTRIBUTES = frozenset({"format", "format_map", "mro", "gi_frame", "gi_code", "cr_frame"})
@@ -59,10 +80,13 @@ MAX_INT_BITS = 100_000
 Mode = Literal["exec", "eval"]
 
 
-class _ZvhPolicy(RestrictingNodeTransformer):  # type: ignore[misc]
+_Positioned = ast.stmt | ast.expr | ast.excepthandler | ast.arg | ast.keyword | ast.alias | ast.pattern
+
+
+class _ZvhPolicy(RestrictingNodeTransformer):
     """RestrictedPython's policy plus: no imports, no reflective builtins, budget checks in loops."""
 
-    def check_name(self, node: ast.AST, name: str | None, allow_magic_methods: bool = False) -> None:
+    def check_name(self, node: _Positioned, name: str | None, allow_magic_methods: bool = False) -> None:
         super().check_name(node, name, allow_magic_methods)
         if name in FORBIDDEN_NAMES:
             self.error(node, f'"{name}" is not allowed in a process script.')
@@ -79,24 +103,25 @@ class _ZvhPolicy(RestrictingNodeTransformer):  # type: ignore[misc]
         self.error(node, "class definitions are not allowed in a process script.")
         return node
 
-    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+    def visit_Attribute(self, node: ast.Attribute) -> Any:
         if node.attr in FORBIDDEN_ATTRIBUTES:
             self.error(node, f'".{node.attr}" is not allowed in a process script (use an f-string).')
-        return super().visit_Attribute(node)  # type: ignore[no-any-return]
+        return super().visit_Attribute(node)
 
-    def _with_tick(self, node: ast.While | ast.For) -> ast.AST:
+    @staticmethod
+    def _with_tick(node: Any) -> Any:
         tick = ast.Expr(ast.Call(func=ast.Name("_tick_", ast.Load()), args=[], keywords=[]))
         node.body.insert(0, ast.copy_location(tick, node))
         return ast.fix_missing_locations(node)
 
-    def visit_While(self, node: ast.While) -> ast.AST:
+    def visit_While(self, node: ast.While) -> Any:
         return self._with_tick(super().visit_While(node))
 
-    def visit_For(self, node: ast.For) -> ast.AST:
+    def visit_For(self, node: ast.For) -> Any:
         return self._with_tick(super().visit_For(node))
 
-    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
-        node = super().visit_BinOp(node)
+    def visit_BinOp(self, node: ast.BinOp) -> Any:
+        node = cast(ast.BinOp, super().visit_BinOp(node))
         symbol = {ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<"}.get(type(node.op))
         if symbol is None:
             return node
@@ -112,9 +137,9 @@ class _ZvhPolicy(RestrictingNodeTransformer):  # type: ignore[misc]
 def _compile(source: str, mode: Mode) -> CodeType:
     compiler = compile_restricted_exec if mode == "exec" else compile_restricted_eval
     result = compiler(source, filename="<script>", policy=_ZvhPolicy)
-    if result.errors:
+    if result.errors or result.code is None:
         raise SandboxViolation(" ".join(result.errors))
-    return result.code  # type: ignore[no-any-return]
+    return result.code
 
 
 def check_compiles(source: str, mode: Mode) -> str | None:
@@ -135,14 +160,14 @@ def _check_size(value: object) -> object:
 def _guarded_binop(symbol: str, left: Any, right: Any) -> Any:
     if symbol == "*":
         for sequence, count in ((left, right), (right, left)):
-            if isinstance(sequence, (str, bytes, list, tuple)) and isinstance(count, int):
-                if len(sequence) * max(count, 0) > MAX_SEQUENCE_LENGTH:
-                    raise SandboxViolation("Repetition would build a value larger than the sandbox allows.")
+            repeats = isinstance(sequence, (str, bytes, list, tuple)) and isinstance(count, int)
+            if repeats and len(sequence) * max(count, 0) > MAX_SEQUENCE_LENGTH:
+                raise SandboxViolation("Repetition would build a value larger than the sandbox allows.")
         return left * right
     if symbol == "**":
-        if isinstance(left, int) and isinstance(right, int) and right > 0:
-            if max(abs(left).bit_length(), 1) * right > MAX_INT_BITS:
-                raise SandboxViolation("Power would build a number larger than the sandbox allows.")
+        huge = isinstance(left, int) and isinstance(right, int) and right > 0
+        if huge and max(abs(left).bit_length(), 1) * right > MAX_INT_BITS:
+            raise SandboxViolation("Power would build a number larger than the sandbox allows.")
         return left**right
     if isinstance(left, int) and isinstance(right, int) and right > MAX_INT_BITS:
         raise SandboxViolation("Shift would build a number larger than the sandbox allows.")
@@ -150,8 +175,15 @@ def _guarded_binop(symbol: str, left: Any, right: Any) -> Any:
 
 
 _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
-    "+=": operator.add, "-=": operator.sub, "/=": operator.truediv, "//=": operator.floordiv,
-    "%=": operator.mod, "&=": operator.and_, "|=": operator.or_, "^=": operator.xor, ">>=": operator.rshift,
+    "+=": operator.add,
+    "-=": operator.sub,
+    "/=": operator.truediv,
+    "//=": operator.floordiv,
+    "%=": operator.mod,
+    "&=": operator.and_,
+    "|=": operator.or_,
+    "^=": operator.xor,
+    ">>=": operator.rshift,
 }
 
 
@@ -254,19 +286,50 @@ def end_of_day(value: date) -> datetime:
 
 
 _SAFE_BUILTINS: dict[str, object] = {
-    "None": None, "True": True, "False": False,
-    "abs": abs, "all": all, "any": any, "bool": bool, "dict": dict, "divmod": divmod, "enumerate": enumerate,
-    "float": float, "int": int, "isinstance": isinstance, "len": len, "list": list, "max": max, "min": min,
-    "range": _guarded_range, "reversed": reversed, "round": round, "set": set, "sorted": sorted, "str": str,
-    "sum": sum, "tuple": tuple, "zip": zip, "map": map, "filter": filter,
-    "Exception": Exception, "ValueError": ValueError, "KeyError": KeyError,
+    "None": None,
+    "True": True,
+    "False": False,
+    "abs": abs,
+    "all": all,
+    "any": any,
+    "bool": bool,
+    "dict": dict,
+    "divmod": divmod,
+    "enumerate": enumerate,
+    "float": float,
+    "int": int,
+    "isinstance": isinstance,
+    "len": len,
+    "list": list,
+    "max": max,
+    "min": min,
+    "range": _guarded_range,
+    "reversed": reversed,
+    "round": round,
+    "set": set,
+    "sorted": sorted,
+    "str": str,
+    "sum": sum,
+    "tuple": tuple,
+    "zip": zip,
+    "map": map,
+    "filter": filter,
+    "Exception": Exception,
+    "ValueError": ValueError,
+    "KeyError": KeyError,
 }
 
 #: What a script may call besides the builtins above: dates and deadlines.
 HELPERS: dict[str, object] = {
-    "datetime": datetime, "date": date, "timedelta": timedelta, "UTC": UTC,
-    "add_working_days": add_working_days, "parse_date": parse_date, "parse_datetime": parse_datetime,
-    "iso": iso, "end_of_day": end_of_day,
+    "datetime": datetime,
+    "date": date,
+    "timedelta": timedelta,
+    "UTC": UTC,
+    "add_working_days": add_working_days,
+    "parse_date": parse_date,
+    "parse_datetime": parse_datetime,
+    "iso": iso,
+    "end_of_day": end_of_day,
 }
 
 _STORABLE_SCALARS = (str, int, float, bool, type(None), datetime, date, timedelta)

@@ -16,9 +16,10 @@ import re
 from calendar import monthrange
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
@@ -62,9 +63,7 @@ class _SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mi
             context = {**context, **external_context}
         return self.sandbox.evaluate(expression, context)
 
-    def execute(
-        self, script: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
-    ) -> bool:
+    def execute(self, script: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None) -> bool:
         self.sandbox.execute(script, context)
         return True
 
@@ -116,10 +115,20 @@ def timer_due(expression_value: str, now: datetime) -> datetime:
     return _parse_moment(expression_value)
 
 
+def _timer_error(my_task: Any, error: Exception) -> WorkflowTaskException:
+    return WorkflowTaskException(str(error), task=my_task, exception=error)
+
+
 class ClockedTimeDate(TimeDateEventDefinition):  # type: ignore[misc]
     """A timeDate timer; the date must carry an offset and is stored in UTC."""
 
     def has_fired(self, my_task: Any) -> bool:
+        try:
+            return self._has_fired(my_task)
+        except ValueError as error:
+            raise _timer_error(my_task, error) from error
+
+    def _has_fired(self, my_task: Any) -> bool:
         due = my_task._get_internal_data("event_value")
         if due is None:
             value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
@@ -136,6 +145,12 @@ class ClockedDuration(DurationTimerEventDefinition):  # type: ignore[misc]
     """A timeDuration timer, counted from the moment the event started waiting."""
 
     def has_fired(self, my_task: Any) -> bool:
+        try:
+            return self._has_fired(my_task)
+        except ValueError as error:
+            raise _timer_error(my_task, error) from error
+
+    def _has_fired(self, my_task: Any) -> bool:
         due = my_task._get_internal_data("event_value")
         if due is None:
             value = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
@@ -153,6 +168,12 @@ class ClockedCycle(CycleTimerEventDefinition):  # type: ignore[misc]
     """A timeCycle timer of the form `R3/P1D` (repeat three times a day) or `R/P1W` (for ever)."""
 
     def cycle_complete(self, my_task: Any) -> bool:
+        try:
+            return self._cycle_complete(my_task)
+        except ValueError as error:
+            raise _timer_error(my_task, error) from error
+
+    def _cycle_complete(self, my_task: Any) -> bool:
         state = my_task._get_internal_data("event_value")
         now = _now(my_task)
         if state is None:
@@ -210,7 +231,7 @@ class _BoundaryEventParser(_ClockedTimerParsing, SpiffBoundaryEventParser):  # t
 class ZvhParser(SpiffBpmnParser):  # type: ignore[misc]
     """SpiffWorkflow's parser with clocked timers."""
 
-    OVERRIDE_PARSER_CLASSES = {
+    OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("startEvent"): (_StartEventParser, StartEvent),
         full_tag("boundaryEvent"): (_BoundaryEventParser, BoundaryEvent),
@@ -281,9 +302,7 @@ def restore_workflow(
     return workflow
 
 
-def new_workflow(
-    spec: Any, subprocess_specs: dict[str, Any], script_engine: SandboxScriptEngine
-) -> BpmnWorkflow:
+def new_workflow(spec: Any, subprocess_specs: dict[str, Any], script_engine: SandboxScriptEngine) -> BpmnWorkflow:
     """A fresh workflow for a process version's spec."""
     return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
 

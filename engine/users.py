@@ -71,7 +71,13 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    record(session, actor=actor, action="user_add", at=now, summary=f"Added user {username} ({', '.join(role_list)})")
+    record(
+        session,
+        actor=actor,
+        action="user_add",
+        at=now,
+        summary=f"Added user {username} ({', '.join(role_list)})",
+    )
     return user
 
 

@@ -40,7 +40,7 @@ def _wait_until(check, what: str, timeout: float = 30.0) -> None:
         try:
             if check():
                 return
-        except Exception:  # noqa: BLE001, S110 - not ready yet
+        except Exception:  # noqa: S110 - not ready yet
             pass
         if time.monotonic() > deadline:
             raise RuntimeError(f"{what} did not become ready within {timeout:.0f} s")
@@ -67,10 +67,11 @@ class Postgres:
         return self.url(name)
 
     @classmethod
-    def start(cls) -> Postgres:
+    def start(cls, *, durable: bool = False) -> Postgres:
+        """Start a cluster; `durable=False` turns fsync off (tests only, never for figures about durability)."""
         bindir = _postgres_bin()
         root = Path(tempfile.mkdtemp(prefix="zvh-pg-"))
-        os.chmod(root, 0o755)
+        os.chmod(root, 0o755)  # noqa: S103 - the postgres user must reach the socket directory
         data = root / "data"
         data.mkdir(mode=0o700)
         log = root / "pg.log"
@@ -80,25 +81,52 @@ class Postgres:
             shutil.chown(log, "postgres", "postgres")
             shutil.chown(root, "postgres", "postgres")
         subprocess.run(
-            _as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                          "--locale=C.UTF-8"]),
-            check=True, capture_output=True,
+            _as_postgres(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            ),
+            check=True,
+            capture_output=True,
         )
         port = free_port()
-        options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
-                   "-c full_page_writes=off -c max_connections=200")
+        options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         subprocess.run(
-            _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o", options,
-                          "start"]),
-            check=True, capture_output=True,
+            _as_postgres(
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(log),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    options,
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
         )
         return cls(root=root, port=port, bindir=bindir)
 
     def stop(self) -> None:
         subprocess.run(
-            _as_postgres([str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "-w",
-                          "stop"]),
-            check=False, capture_output=True,
+            _as_postgres([str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop"]),
+            check=False,
+            capture_output=True,
         )
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -121,8 +149,21 @@ class Redis:
         root = Path(tempfile.mkdtemp(prefix="zvh-redis-"))
         port = free_port()
         process = subprocess.Popen(
-            [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(root), "--save", "",
-             "--appendonly", "no", "--logfile", str(root / "redis.log")],
+            [
+                server,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(root),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--logfile",
+                str(root / "redis.log"),
+            ],
         )
         client = redis.Redis(host="127.0.0.1", port=port)
         _wait_until(lambda: client.ping(), "redis-server")

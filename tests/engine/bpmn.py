@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -48,16 +49,22 @@ def process(
     """A BPMN document with one process; `lanes` maps a lane name to the ids of its flow nodes."""
     lane_xml = ""
     if lanes:
-        lane_xml = '<bpmn:laneSet id="LaneSet_1">' + "".join(
-            f'<bpmn:lane id="Lane_{index}" name="{lane}">'
-            + "".join(f"<bpmn:flowNodeRef>{node}</bpmn:flowNodeRef>" for node in nodes)
-            + "</bpmn:lane>"
-            for index, (lane, nodes) in enumerate(lanes.items())
-        ) + "</bpmn:laneSet>"
+        lane_xml = (
+            '<bpmn:laneSet id="LaneSet_1">'
+            + "".join(
+                f'<bpmn:lane id="Lane_{index}" name="{lane}">'
+                + "".join(f"<bpmn:flowNodeRef>{node}</bpmn:flowNodeRef>" for node in nodes)
+                + "</bpmn:lane>"
+                for index, (lane, nodes) in enumerate(lanes.items())
+            )
+            + "</bpmn:laneSet>"
+        )
     return (
         HEADER.format(pid=process_id)
         + f'<bpmn:process id="{process_id}" name="{name}" isExecutable="{str(executable).lower()}">'
-        + lane_xml + body + "</bpmn:process></bpmn:definitions>\n"
+        + lane_xml
+        + body
+        + "</bpmn:process></bpmn:definitions>\n"
     )
 
 
@@ -68,13 +75,20 @@ def write(folder: Path, filename: str, content: str | dict[str, Any]) -> Path:
     return path
 
 
-def linear(*tasks: str, process_id: str = "test_process", lanes: dict[str, list[str]] | None = None,
-           extra: str = "", name: str = "Testproces") -> str:
+def linear(
+    *tasks: str,
+    process_id: str = "test_process",
+    lanes: dict[str, list[str]] | None = None,
+    extra: str = "",
+    name: str = "Testproces",
+) -> str:
     """start → the given task XML elements in order (their ids must be T1, T2, ...) → end."""
     ids = [f"T{i}" for i in range(1, len(tasks) + 1)]
     nodes = ["S", *ids, "E"]
-    flows = "".join(flow(f"F{i}", a, b) for i, (a, b) in enumerate(zip(nodes, nodes[1:], strict=False)))
+    flows = "".join(flow(f"F{i}", a, b) for i, (a, b) in enumerate(pairwise(nodes)))
     return process(
         '<bpmn:startEvent id="S"/>' + "".join(tasks) + '<bpmn:endEvent id="E"/>' + flows + extra,
-        process_id=process_id, lanes=lanes, name=name,
+        process_id=process_id,
+        lanes=lanes,
+        name=name,
     )

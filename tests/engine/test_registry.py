@@ -153,14 +153,22 @@ def test_deploy__refuses_an_invalid_form(db: Database, tmp_path: Path, form_text
 @pytest.mark.parametrize(
     ("element", "expected"),
     [
-        ('<bpmn:scriptTask id="T1" name="x"><bpmn:script>import os</bpmn:script></bpmn:scriptTask>',
-         "import is not allowed"),
-        ('<bpmn:scriptTask id="T1" name="x"><bpmn:script>x = open("/etc/passwd")</bpmn:script></bpmn:scriptTask>',
-         '"open" is not allowed'),
-        ('<bpmn:scriptTask id="T1" name="x"><bpmn:script>x = ().__class__</bpmn:script></bpmn:scriptTask>',
-         'starts with "_"'),
-        ('<bpmn:scriptTask id="T1" name="x"><bpmn:script>x = (</bpmn:script></bpmn:scriptTask>',
-         "SyntaxError"),
+        (
+            '<bpmn:scriptTask id="T1" name="x"><bpmn:script>import os</bpmn:script></bpmn:scriptTask>',
+            "import is not allowed",
+        ),
+        (
+            '<bpmn:scriptTask id="T1" name="x"><bpmn:script>x = open("/etc/passwd")</bpmn:script></bpmn:scriptTask>',
+            '"open" is not allowed',
+        ),
+        (
+            '<bpmn:scriptTask id="T1" name="x"><bpmn:script>x = ().__class__</bpmn:script></bpmn:scriptTask>',
+            'starts with "_"',
+        ),
+        (
+            '<bpmn:scriptTask id="T1" name="x"><bpmn:script>x = (</bpmn:script></bpmn:scriptTask>',
+            "SyntaxError",
+        ),
     ],
     ids=["import", "open", "dunder", "syntax"],
 )
@@ -216,8 +224,11 @@ def test_deploy__refuses_a_dmn_cell_that_does_not_compile(db: Database, tmp_path
     [
         ('<bpmn:serviceTask id="T1" name="Bel systeem"/>', "T1"),
         ('<bpmn:complexGateway id="T1"/>', "T1"),
-        ('<bpmn:intermediateThrowEvent id="T1"><bpmn:linkEventDefinition id="L1" name="x"/>'
-         "</bpmn:intermediateThrowEvent>", "L1"),
+        (
+            '<bpmn:intermediateThrowEvent id="T1"><bpmn:linkEventDefinition id="L1" name="x"/>'
+            "</bpmn:intermediateThrowEvent>",
+            "L1",
+        ),
     ],
     ids=["service-task", "complex-gateway", "link-event"],
 )

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from engine.clock import FixedClock
 from engine.db import Database
-from engine.errors import Conflict, InvalidInput, PermissionDenied
+from engine.errors import ConfigurationError, Conflict, InvalidInput, PermissionDenied
 from engine.inbox import list_tasks
 from engine.models import AuditEvent, HumanTask, Instance, User
 from engine.registry import deploy_file
@@ -75,14 +75,14 @@ LANES = {"Procesregisseur": ["S", "T1", "E"], "Manager": ["T2"]}
 @pytest.fixture
 def lane_process(db: Database, tmp_path: Path) -> str:
     write(tmp_path, "naam.json", NAAM_FORM)
-    xml = linear(user_task("T1", "Leg naam vast", "naam"), user_task("T2", "Akkoord"), lanes=LANES,
-                 process_id="lanes")
+    xml = linear(user_task("T1", "Leg naam vast", "naam"), user_task("T2", "Akkoord"), lanes=LANES, process_id="lanes")
     deploy(db, write(tmp_path, "lanes.bpmn", xml))
     return "lanes"
 
 
-def test_start__runs_to_first_task_owned_by_the_starter(db: Database, runtime: Runtime, make_user: UserFactory,
-                                                       bench_process: str) -> None:
+def test_start__runs_to_first_task_owned_by_the_starter(
+    db: Database, runtime: Runtime, make_user: UserFactory, bench_process: str
+) -> None:
     anna = make_user("anna")
 
     outcome = start(db, runtime, bench_process, anna)
@@ -93,8 +93,9 @@ def test_start__runs_to_first_task_owned_by_the_starter(db: Database, runtime: R
     assert audit_actions(db, outcome.instance.id) == ["start"]
 
 
-def test_start__numbers_cases_per_year(db: Database, runtime: Runtime, make_user: UserFactory,
-                                      bench_process: str) -> None:
+def test_start__numbers_cases_per_year(
+    db: Database, runtime: Runtime, make_user: UserFactory, bench_process: str
+) -> None:
     anna = make_user("anna")
 
     numbers = [start(db, runtime, bench_process, anna).instance.case_number for _ in range(3)]
@@ -102,8 +103,9 @@ def test_start__numbers_cases_per_year(db: Database, runtime: Runtime, make_user
     assert numbers == ["ZVH-2026-00001", "ZVH-2026-00002", "ZVH-2026-00003"]
 
 
-def test_start__refuses_data_when_the_process_has_no_start_form(db: Database, runtime: Runtime,
-                                                               make_user: UserFactory, bench_process: str) -> None:
+def test_start__refuses_data_when_the_process_has_no_start_form(
+    db: Database, runtime: Runtime, make_user: UserFactory, bench_process: str
+) -> None:
     with pytest.raises(InvalidInput) as caught:
         start(db, runtime, bench_process, make_user("anna"), {"casusnummer": "ZVH-2020-00001"})
 
@@ -112,8 +114,9 @@ def test_start__refuses_data_when_the_process_has_no_start_form(db: Database, ru
         assert session.scalar(select(func.count()).select_from(Instance)) == 0
 
 
-def test_start__only_roles_of_the_start_lane_may_start(db: Database, runtime: Runtime, make_user: UserFactory,
-                                                      lane_process: str) -> None:
+def test_start__only_roles_of_the_start_lane_may_start(
+    db: Database, runtime: Runtime, make_user: UserFactory, lane_process: str
+) -> None:
     with pytest.raises(PermissionDenied):
         start(db, runtime, lane_process, make_user("mila", "melder"))
 
@@ -121,8 +124,9 @@ def test_start__only_roles_of_the_start_lane_may_start(db: Database, runtime: Ru
     assert outcome.next_tasks[0].role == "procesregisseur"
 
 
-def test_complete__runs_the_bench_process_to_the_end(db: Database, runtime: Runtime, make_user: UserFactory,
-                                                     bench_process: str) -> None:
+def test_complete__runs_the_bench_process_to_the_end(
+    db: Database, runtime: Runtime, make_user: UserFactory, bench_process: str
+) -> None:
     anna = make_user("anna")
     outcome = start(db, runtime, bench_process, anna)
 
@@ -136,8 +140,9 @@ def test_complete__runs_the_bench_process_to_the_end(db: Database, runtime: Runt
     assert audit_actions(db, outcome.instance.id) == ["start", "complete", "complete", "complete"]
 
 
-def test_complete__lane_decides_the_role(db: Database, runtime: Runtime, make_user: UserFactory,
-                                          lane_process: str) -> None:
+def test_complete__lane_decides_the_role(
+    db: Database, runtime: Runtime, make_user: UserFactory, lane_process: str
+) -> None:
     pim = make_user("pim", "procesregisseur")
     mila = make_user("mila", "melder")
     task = start(db, runtime, lane_process, pim).next_tasks[0]
@@ -168,8 +173,9 @@ def test_complete__invalid_data_is_refused_per_field_and_nothing_is_stored(
     assert len(open_tasks(db, outcome.instance.id)) == 1
 
 
-def test_complete__a_stale_lock_version_is_a_conflict(db: Database, runtime: Runtime, make_user: UserFactory,
-                                                       bench_process: str) -> None:
+def test_complete__a_stale_lock_version_is_a_conflict(
+    db: Database, runtime: Runtime, make_user: UserFactory, bench_process: str
+) -> None:
     anna = make_user("anna")
     outcome = start(db, runtime, bench_process, anna)
     stale = outcome.instance.lock_version - 1
@@ -177,7 +183,14 @@ def test_complete__a_stale_lock_version_is_a_conflict(db: Database, runtime: Run
     with pytest.raises(Conflict, match="changed since you opened"):
         complete(db, runtime, outcome.next_tasks[0].id, anna, {"field1": "x"}, lock_version=stale)
 
-    complete(db, runtime, outcome.next_tasks[0].id, anna, {"field1": "x"}, lock_version=outcome.instance.lock_version)
+    complete(
+        db,
+        runtime,
+        outcome.next_tasks[0].id,
+        anna,
+        {"field1": "x"},
+        lock_version=outcome.instance.lock_version,
+    )
 
 
 def test_complete__a_completed_task_is_a_conflict_not_an_overwrite(
@@ -193,8 +206,9 @@ def test_complete__a_completed_task_is_a_conflict_not_an_overwrite(
     assert instance_row(db, first.instance.id).lock_version == first.instance.lock_version
 
 
-def test_claim__reserves_the_task_for_one_colleague(db: Database, runtime: Runtime, make_user: UserFactory,
-                                                   lane_process: str) -> None:
+def test_claim__reserves_the_task_for_one_colleague(
+    db: Database, runtime: Runtime, make_user: UserFactory, lane_process: str
+) -> None:
     pim, pia = make_user("pim", "procesregisseur"), make_user("pia", "procesregisseur")
     task_id = start(db, runtime, lane_process, pim).next_tasks[0].id
     with db.transaction() as session:
@@ -244,8 +258,11 @@ def test_versioning__a_running_instance_finishes_on_its_own_version(
     path = write(tmp_path, "v.bpmn", linear(user_task("T1", "Oude stap"), process_id="versioned"))
     deploy(db, path)
     old = start(db, runtime, "versioned", anna)
-    write(tmp_path, "v.bpmn", linear(user_task("T1", "Nieuwe stap"), user_task("T2", "Extra stap"),
-                                     process_id="versioned"))
+    write(
+        tmp_path,
+        "v.bpmn",
+        linear(user_task("T1", "Nieuwe stap"), user_task("T2", "Extra stap"), process_id="versioned"),
+    )
     deploy(db, path)
 
     new = start(db, runtime, "versioned", anna)
@@ -299,10 +316,18 @@ def test_error__a_gateway_without_a_matching_flow_stops_at_the_gateway(
 ) -> None:
     write(tmp_path, "keuze.json", {"type": "object", "properties": {"keuze": {"type": "string"}}})
     body = (
-        '<bpmn:startEvent id="S"/>' + user_task("T1", "Kies", "keuze") + '<bpmn:exclusiveGateway id="G"/>'
-        + user_task("A", "Route A") + user_task("B", "Route B") + '<bpmn:endEvent id="E1"/><bpmn:endEvent id="E2"/>'
-        + flow("F1", "S", "T1") + flow("F2", "T1", "G") + flow("FA", "G", "A", 'keuze == "a"')
-        + flow("FB", "G", "B", 'keuze == "b"') + flow("F3", "A", "E1") + flow("F4", "B", "E2")
+        '<bpmn:startEvent id="S"/>'
+        + user_task("T1", "Kies", "keuze")
+        + '<bpmn:exclusiveGateway id="G"/>'
+        + user_task("A", "Route A")
+        + user_task("B", "Route B")
+        + '<bpmn:endEvent id="E1"/><bpmn:endEvent id="E2"/>'
+        + flow("F1", "S", "T1")
+        + flow("F2", "T1", "G")
+        + flow("FA", "G", "A", 'keuze == "a"')
+        + flow("FB", "G", "B", 'keuze == "b"')
+        + flow("F3", "A", "E1")
+        + flow("F4", "B", "E2")
     )
     deploy(db, write(tmp_path, "g.bpmn", process(body, process_id="gateway")))
     anna, bea = make_user("anna"), make_user("bea", "beheerder")
@@ -343,9 +368,11 @@ def test_loop__a_loop_marker_runs_500_rounds_without_stalling(
 ) -> None:
     write(tmp_path, "ronde.json", {"type": "object", "properties": {"klaar": {"type": "boolean"}}})
     loop_task = user_task(
-        "T1", "Monitoringsronde", "ronde",
+        "T1",
+        "Monitoringsronde",
+        "ronde",
         extra="<bpmn:standardLoopCharacteristics><bpmn:loopCondition>not klaar</bpmn:loopCondition>"
-              "</bpmn:standardLoopCharacteristics>",
+        "</bpmn:standardLoopCharacteristics>",
     )
     deploy(db, write(tmp_path, "loop.bpmn", linear(loop_task, process_id="loop")))
     anna = make_user("anna")
@@ -366,8 +393,11 @@ def test_loop__a_gateway_loop_that_outgrows_the_engine_is_an_error_not_a_silent_
         '<bpmn:startEvent id="S"/><bpmn:scriptTask id="Init"><bpmn:script>n = 0</bpmn:script></bpmn:scriptTask>'
         '<bpmn:scriptTask id="Inc" name="Tel"><bpmn:script>n = n + 1</bpmn:script></bpmn:scriptTask>'
         '<bpmn:exclusiveGateway id="G" default="Back"/><bpmn:endEvent id="E"/>'
-        + flow("F0", "S", "Init") + flow("F1", "Init", "Inc") + flow("F2", "Inc", "G")
-        + flow("Done", "G", "E", "n >= 600") + flow("Back", "G", "Inc")
+        + flow("F0", "S", "Init")
+        + flow("F1", "Init", "Inc")
+        + flow("F2", "Inc", "G")
+        + flow("Done", "G", "E", "n >= 600")
+        + flow("Back", "G", "Inc")
     )
     deploy(db, write(tmp_path, "stall.bpmn", process(body, process_id="stall")))
 
@@ -378,8 +408,13 @@ def test_loop__a_gateway_loop_that_outgrows_the_engine_is_an_error_not_a_silent_
     assert "stopped advancing" in (outcome.instance.error_message or "")
 
 
-def test_inbox__listing_never_restores_a_workflow(db: Database, runtime: Runtime, make_user: UserFactory,
-                                                 bench_process: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_inbox__listing_never_restores_a_workflow(
+    db: Database,
+    runtime: Runtime,
+    make_user: UserFactory,
+    bench_process: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     anna = make_user("anna")
     for _ in range(3):
         start(db, runtime, bench_process, anna)
@@ -395,24 +430,47 @@ def test_inbox__listing_never_restores_a_workflow(db: Database, runtime: Runtime
     assert page.total == 3 and [t.name for t in page.tasks] == ["Form 1"] * 3
 
 
-def test_business_columns__follow_the_process_data(db: Database, runtime: Runtime, make_user: UserFactory,
-                                                  tmp_path: Path) -> None:
+def test_business_columns__follow_the_process_data(
+    db: Database, runtime: Runtime, make_user: UserFactory, tmp_path: Path
+) -> None:
     form = {
         "type": "object",
         "properties": {
             "gemeente": {"type": "string"},
-            "betrokkenen": {"type": "array", "items": {"type": "object", "properties": {
-                "naam": {"type": "string"}, "rol": {"type": "string"}}}},
+            "betrokkenen": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"naam": {"type": "string"}, "rol": {"type": "string"}},
+                },
+            },
         },
     }
     write(tmp_path, "casus.json", form)
-    deploy(db, write(tmp_path, "c.bpmn", linear(user_task("T1", "Casus", "casus"), user_task("T2", "Verder"),
-                                                process_id="casus")))
+    deploy(
+        db,
+        write(
+            tmp_path,
+            "c.bpmn",
+            linear(user_task("T1", "Casus", "casus"), user_task("T2", "Verder"), process_id="casus"),
+        ),
+    )
     anna = make_user("anna")
     task_id = start(db, runtime, "casus", anna).next_tasks[0].id
 
-    outcome = complete(db, runtime, task_id, anna, {"gemeente": "Oosterhout", "betrokkenen": [
-        {"naam": "Kees Systeemlid", "rol": "systeemlid"}, {"naam": "Fenna Fictief", "rol": "hoofdbetrokkene"}]})
+    outcome = complete(
+        db,
+        runtime,
+        task_id,
+        anna,
+        {
+            "gemeente": "Oosterhout",
+            "betrokkenen": [
+                {"naam": "Kees Systeemlid", "rol": "systeemlid"},
+                {"naam": "Fenna Fictief", "rol": "hoofdbetrokkene"},
+            ],
+        },
+    )
 
     assert (outcome.instance.gemeente, outcome.instance.subject_person) == ("Oosterhout", "Fenna Fictief")
     assert outcome.next_tasks[0].gemeente == "Oosterhout"
@@ -451,8 +509,10 @@ def test_race__exactly_one_of_two_simultaneous_completions_wins(
             session.get(HumanTask, task_id).owner_id = None  # type: ignore[union-attr]
             session.get(HumanTask, task_id).role = "melder"  # type: ignore[union-attr]
         barrier, results = context.Barrier(2), context.Queue()
-        workers = [context.Process(target=_race_worker, args=(database_url, task_id, u.username, barrier, results))
-                   for u in users]
+        workers = [
+            context.Process(target=_race_worker, args=(database_url, task_id, u.username, barrier, results))
+            for u in users
+        ]
         for worker in workers:
             worker.start()
         for worker in workers:
@@ -462,3 +522,87 @@ def test_race__exactly_one_of_two_simultaneous_completions_wins(
         assert outcomes == ["conflict", "won"], f"round {round_number}: {outcomes}"
         assert audit_actions(db, outcome.instance.id).count("complete") == 1
         assert [t.name for t in open_tasks(db, outcome.instance.id)] == ["Form 2"]
+
+
+# --- hand-over: a follow-up process of the same case ---------------------------------------------------------
+
+SENDER = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+    'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="D_s" targetNamespace="http://t">'
+    '<bpmn:message id="M_out" name="start_vervolg"/>'
+    '<bpmn:process id="sender" isExecutable="true"><bpmn:startEvent id="S"/>'
+    + user_task("T1", "Besluit", "besluit")
+    + '<bpmn:endEvent id="E"><bpmn:messageEventDefinition messageRef="M_out"><bpmn:extensionElements>'
+    '<spiffworkflow:messagePayload>{"besluit": besluit, "gemeente": "Zundert"}</spiffworkflow:messagePayload>'
+    "</bpmn:extensionElements></bpmn:messageEventDefinition></bpmn:endEvent>"
+    + flow("F1", "S", "T1")
+    + flow("F2", "T1", "E")
+    + "</bpmn:process></bpmn:definitions>"
+)
+RECEIVER = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="D_r" targetNamespace="http://t">'
+    '<bpmn:message id="M_in" name="start_vervolg"/>'
+    '<bpmn:process id="receiver" name="Vervolg" isExecutable="true">'
+    '<bpmn:laneSet id="LS"><bpmn:lane id="L1" name="Procesregisseur"><bpmn:flowNodeRef>T1</bpmn:flowNodeRef>'
+    "</bpmn:lane></bpmn:laneSet>"
+    '<bpmn:startEvent id="S"><bpmn:messageEventDefinition messageRef="M_in"/></bpmn:startEvent>'
+    + user_task("T1", "Pak op")
+    + '<bpmn:endEvent id="E"/>'
+    + flow("F1", "S", "T1")
+    + flow("F2", "T1", "E")
+    + "</bpmn:process></bpmn:definitions>"
+)
+
+
+@pytest.fixture
+def sender(db: Database, tmp_path: Path) -> str:
+    write(tmp_path, "besluit.json", {"type": "object", "properties": {"besluit": {"type": "string"}}})
+    deploy(db, write(tmp_path, "sender.bpmn", SENDER))
+    return "sender"
+
+
+def test_handover__starts_the_follow_up_process_for_the_same_case(
+    db: Database, runtime: Runtime, make_user: UserFactory, sender: str, tmp_path: Path
+) -> None:
+    deploy(db, write(tmp_path, "receiver.bpmn", RECEIVER))
+    anna = make_user("anna")
+    first = start(db, runtime, sender, anna)
+
+    done = complete(db, runtime, first.next_tasks[0].id, anna, {"besluit": "procesregie"})
+
+    assert done.instance.status == "completed"
+    with db.reader() as session:
+        child = session.scalars(select(Instance).where(Instance.parent_instance_id == first.instance.id)).one()
+        data = runtime.load(session, child.id).current_data()
+    assert (child.process_key, child.case_number, child.status) == (
+        "receiver",
+        first.instance.case_number,
+        "running",
+    )
+    assert (data["besluit"], child.gemeente) == ("procesregie", "Zundert")
+    assert [(t.name, t.role) for t in open_tasks(db, child.id)] == [("Pak op", "procesregisseur")]
+    assert audit_actions(db, first.instance.id)[-1] == "handover"
+
+
+def test_handover__without_a_receiver_nothing_is_saved(
+    db: Database, runtime: Runtime, make_user: UserFactory, sender: str
+) -> None:
+    anna = make_user("anna")
+    first = start(db, runtime, sender, anna)
+
+    with pytest.raises(ConfigurationError, match="no deployed process starts on message 'start_vervolg'"):
+        complete(db, runtime, first.next_tasks[0].id, anna, {"besluit": "procesregie"})
+
+    assert instance_row(db, first.instance.id).status == "running"
+    assert len(open_tasks(db, first.instance.id)) == 1
+
+
+def test_handover__a_message_started_process_cannot_be_started_by_hand(
+    db: Database, runtime: Runtime, make_user: UserFactory, tmp_path: Path
+) -> None:
+    deploy(db, write(tmp_path, "receiver.bpmn", RECEIVER))
+
+    with pytest.raises(PermissionDenied, match="started by another process"):
+        start(db, runtime, "receiver", make_user("pim", "procesregisseur"))

@@ -1,0 +1,37 @@
+# ZVH Regie — `make run` serves the app on the embedded default, `make test` runs every test on real services.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test setup system-deps lint bench clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(INSTALLED)
+
+run: setup
+	$(BIN)/zvh init --demo
+	$(BIN)/zvh serve --host 127.0.0.1 --port 5000
+
+system-deps:
+	./.ci/system-deps
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: system-deps setup lint
+	$(BIN)/pytest
+
+bench: system-deps setup
+	$(BIN)/python bench/engine_bench.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

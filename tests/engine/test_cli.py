@@ -1,0 +1,123 @@
+"""The `zvh` command: every command in text and JSON, errors as exit status 1 with a message."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from engine.cli import main
+
+BENCH = Path(__file__).resolve().parents[3] / "shared" / "bench" / "three-user-tasks"
+
+
+@pytest.fixture
+def zvh(database_url: str, tmp_path: Path):
+    runner = CliRunner()
+    env = {"ZVH_DATABASE_URL": database_url, "ZVH_INSTANCE_PATH": str(tmp_path / "instance")}
+
+    def run(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(main, list(args), env=env, input=input, catch_exceptions=False)
+
+    return run
+
+
+def as_json(result: Result) -> Any:
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def bench_file(tmp_path: Path) -> Path:
+    folder = tmp_path / "bench"
+    shutil.copytree(BENCH, folder)
+    return folder / "three_user_tasks.bpmn"
+
+
+def test_cli__a_case_from_deploy_to_completion(zvh, bench_file: Path) -> None:
+    assert zvh("init").exit_code == 0
+    deployed = zvh("deploy", str(bench_file), "--json")
+    assert as_json(deployed)[0] | {"hash": None, "deployed_at": None} == {
+        "key": "Process_three_user_tasks",
+        "version": 1,
+        "name": "Three user tasks",
+        "created": True,
+        "hash": None,
+        "deployed_at": None,
+        "deployed_by": "zvh-cli",
+    }
+    assert "(unchanged)" in zvh("deploy", str(bench_file)).stdout
+    assert as_json(zvh("processes", "--json"))[0]["key"] == "Process_three_user_tasks"
+    assert zvh("users", "add", "anna", "--role", "melder", "--name", "Anna Aanmelder").exit_code == 0
+    assert as_json(zvh("users", "--json")) == [
+        {"username": "anna", "display_name": "Anna Aanmelder", "roles": ["melder"], "active": True}
+    ]
+
+    started = zvh("start", "Process_three_user_tasks", "--as", "anna")
+    instance_id = started.stdout.strip()
+    assert instance_id.isdigit()
+    tasks = as_json(zvh("tasks", "--as", "anna", "--json"))
+    assert [t["name"] for t in tasks] == ["Form 1"]
+    task_id = tasks[0]["id"]
+    assert as_json(zvh("claim", task_id, "--as", "anna", "--json"))["assignee"] == "anna"
+
+    refused = zvh("complete", task_id, "--as", "anna", "--data", "{}", "--json")
+    assert refused.exit_code == 1
+    assert as_json(refused) == {
+        "error": "validation",
+        "message": "Het formulier bevat 1 fout(en).",
+        "fields": {"field1": ["Dit veld is verplicht."]},
+    }
+    done = as_json(zvh("complete", task_id, "--as", "anna", "--data", '{"field1": "ja"}', "--json"))
+    assert done["status"] == "running" and [t["name"] for t in done["next_tasks"]] == ["Form 2"]
+
+    shown = as_json(zvh("show", instance_id, "--json"))
+    assert shown["status"] == "running"
+    assert [e["action"] for e in shown["events"]] == ["start", "claim", "complete"]
+    assert "Status: running" in zvh("show", instance_id).stdout
+
+
+def test_cli__errors_exit_1_with_a_message(zvh, bench_file: Path, tmp_path: Path) -> None:
+    zvh("init")
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text("<nope")
+
+    refused = zvh("deploy", str(bad), "--json")
+    assert refused.exit_code == 1
+    assert as_json(refused)["error"] == "deployment_refused"
+    unknown = zvh("start", "bestaat_niet", "--as", "niemand")
+    assert unknown.exit_code == 1 and "No user named 'niemand'" in unknown.stderr
+    assert zvh("show", "999", "--json").exit_code == 1
+    assert zvh("complete", "x", "--as", "x", "--data", "[1]").exit_code == 1
+
+
+def test_cli__timers_fire_at_a_given_moment(zvh, tmp_path: Path) -> None:
+    from tests.engine.test_timers import deadline_process
+
+    zvh("init")
+    (tmp_path / "deadline.json").write_text('{"type": "object", "properties": {}}')
+    path = tmp_path / "d.bpmn"
+    path.write_text(deadline_process('"P5D"'))
+    zvh("deploy", str(path))
+    zvh("users", "add", "sven", "--role", "screener")
+    started = as_json(zvh("start", "deadline", "--as", "sven", "--json"))
+    due = started["next_tasks"][0]["due_at"]
+
+    assert as_json(zvh("timers", "fire", "--now", "2000-01-01T00:00:00+00:00", "--json")) == []
+    fired = as_json(zvh("timers", "fire", "--now", due, "--json"))
+
+    assert fired == [{"instance_id": started["id"], "fired": ["Late"]}]
+    assert zvh("timers", "fire", "--now", "2026-01-01T00:00").exit_code == 1, "a moment without offset is refused"
+
+
+def test_cli__init_demo_deploys_processes_and_creates_a_user_per_role(zvh) -> None:
+    result = zvh("init", "--demo", "--json")
+
+    payload = as_json(result)
+    roles = {role for user in payload["users"] for role in user["roles"]}
+    assert {"manager", "coordinator", "beheerder"} <= roles
+    assert payload["demo_password"]
+    assert len(payload["deployed"]) == len(list(Path("processes").glob("*.bpmn")))

@@ -11,6 +11,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, ValidationError
+from referencing import Registry, Resource
+from referencing.exceptions import Unresolvable
+from referencing.jsonschema import DRAFT202012
 
 from engine.errors import InvalidInput
 
@@ -189,34 +192,75 @@ def _add(fields: dict[str, list[str]], path: str, message: str) -> None:
         messages.append(message)
 
 
-def check_schema(schema: object) -> str | None:
-    """Why `schema` is not a usable draft 2020-12 form schema, or None when it is."""
+def check_schema(schema: object, *, form: bool = True, resources: Mapping[str, Any] | None = None) -> str | None:
+    """Why `schema` is not a usable draft 2020-12 schema, or None when it is.
+
+    A form must be an object schema; a definitions file (only used through `$ref`) need not be. Every `$ref`
+    must resolve inside the deployment: schemas are never fetched from elsewhere.
+    """
     if not isinstance(schema, dict):
         return "a form schema must be a JSON object"
     declared = schema.get("$schema")
     if declared is not None and declared.rstrip("#") != DRAFT_2020_12:
         return f"$schema must be {DRAFT_2020_12} (found {declared})"
-    if schema.get("type", "object") != "object":
+    if form and schema.get("type", "object") != "object":
         return 'the top level of a form schema must have "type": "object"'
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as error:
         location = "/".join(str(part) for part in error.absolute_path) or "(top level)"
         return f"not a valid JSON Schema at {location}: {error.message}"
+    try:
+        _inline(schema, _registry(resources or {}).resolver())
+    except Unresolvable as error:
+        return f"$ref {error} does not resolve to a schema in this deployment"
     return None
+
+
+def _registry(resources: Mapping[str, Any]) -> Registry[Any]:
+    return Registry().with_resources(
+        (name, Resource.from_contents(contents, default_specification=DRAFT202012))
+        for name, contents in resources.items()
+    )
+
+
+def _inline(node: Any, resolver: Any, depth: int = 0) -> Any:
+    """`node` with every `$ref` replaced by what it points at (siblings of `$ref` win), for rendering."""
+    if depth > 32:
+        raise Unresolvable("(nested too deeply)")
+    if isinstance(node, list):
+        return [_inline(item, resolver, depth) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if isinstance(node.get("$ref"), str):
+        resolved = resolver.lookup(node["$ref"])
+        target = _inline(resolved.contents, resolved.resolver, depth + 1)
+        siblings = {k: _inline(v, resolver, depth) for k, v in node.items() if k != "$ref"}
+        return {**target, **siblings} if isinstance(target, dict) else target
+    return {key: _inline(value, resolver, depth) for key, value in node.items()}
 
 
 @dataclass(frozen=True)
 class Form:
-    """A task form: its JSON Schema, optional UI schema, and a compiled validator."""
+    """A task form: its JSON Schema, optional UI schema, and the schemas it may `$ref` (by file name)."""
 
     name: str
     schema: dict[str, Any]
     ui_schema: dict[str, Any] = field(default_factory=dict)
+    resources: Mapping[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def _registry(self) -> Registry[Any]:
+        return _registry({**self.resources, self.name: self.schema})
 
     @cached_property
     def _validator(self) -> Draft202012Validator:
-        return Draft202012Validator(self.schema, format_checker=FORMAT_CHECKER)
+        return Draft202012Validator(self.schema, format_checker=FORMAT_CHECKER, registry=self._registry)
+
+    @cached_property
+    def resolved_schema(self) -> dict[str, Any]:
+        """The schema with all `$ref`s inlined: what a form renderer walks."""
+        return dict(_inline(self.schema, self._registry.resolver(self.name)))
 
     @property
     def title(self) -> str:
@@ -224,11 +268,11 @@ class Form:
 
     @property
     def fields(self) -> frozenset[str]:
-        return frozenset(self.schema.get("properties", {}))
+        return frozenset(self.resolved_schema.get("properties", {}))
 
     @property
     def read_only_fields(self) -> frozenset[str]:
-        properties = self.schema.get("properties", {})
+        properties = self.resolved_schema.get("properties", {})
         return frozenset(name for name, spec in properties.items() if spec.get("readOnly"))
 
     def validate(self, data: Mapping[str, Any], *, locale: str = "nl") -> dict[str, Any]:

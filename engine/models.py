@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -101,14 +101,25 @@ class Instance(Base):
     __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012 - SQLAlchemy's declarative convention
 
 
+#: Sorts tasks without a deadline after all tasks with one.
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def task_audience(*, assignee_id: int | None, role: str | None, owner_id: int | None) -> str:
+    """Who a task's inbox row is for, as one indexed value: a person, a role's queue, or the starter."""
+    if assignee_id is not None:
+        return f"user:{assignee_id}"
+    if role is not None:
+        return f"role:{role}"
+    return f"owner:{owner_id}"
+
+
 class HumanTask(Base):
     """Inbox projection: one row per open human task, rewritten in the same transaction as its instance."""
 
     __tablename__ = "human_tasks"
-    __table_args__ = (
-        Index("ix_human_tasks_role_assignee", "role", "assignee_id"),
-        Index("ix_human_tasks_owner", "owner_id", "assignee_id"),
-    )
+    # An inbox page is an index range: audience IN (...) ordered by deadline, without reading other rows.
+    __table_args__ = (Index("ix_human_tasks_inbox", "audience", "due_sort", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
@@ -117,17 +128,25 @@ class HumanTask(Base):
     #: the lane's role; NULL for a task without a lane, which belongs to `owner_id` (who started the instance)
     role: Mapped[str | None] = mapped_column(String(64))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: derived from assignee_id, role and owner_id by `task_audience`; kept in step by `assign`
+    audience: Mapped[str] = mapped_column(String(80))
     form: Mapped[str | None] = mapped_column(String(255))
     ui_form: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    due_sort: Mapped[datetime] = mapped_column(UTCDateTime())
     case_number: Mapped[str] = mapped_column(String(32), index=True)
     gemeente: Mapped[str | None] = mapped_column(String(100))
     process_key: Mapped[str] = mapped_column(String(128))
     process_name: Mapped[str] = mapped_column(String(255))
 
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+
+    def assign(self, user_id: int | None) -> None:
+        """Give the task to a person (None: back to its role's queue)."""
+        self.assignee_id = user_id
+        self.audience = task_audience(assignee_id=user_id, role=self.role, owner_id=self.owner_id)
 
 
 class AuditEvent(Base):

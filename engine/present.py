@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from engine.models import AuditEvent, HumanTask, Instance, ProcessVersion, User
+from engine.inbox import InboxRow
+from engine.models import AuditEvent, Instance, ProcessVersion, User
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -44,14 +45,14 @@ def instance_dict(instance: Instance) -> dict[str, Any]:
     }
 
 
-def task_dict(task: HumanTask) -> dict[str, Any]:
+def task_dict(task: InboxRow) -> dict[str, Any]:
     return {
         "id": task.id,
         "instance_id": task.instance_id,
         "element": task.element_id,
         "name": task.name,
         "role": task.role,
-        "assignee": task.assignee.username if task.assignee else None,
+        "assignee": task.assignee,
         "form": task.form,
         "created_at": _iso(task.created_at),
         "due_at": _iso(task.due_at),

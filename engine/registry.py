@@ -161,9 +161,7 @@ def collect_bundle(path: Path, *, search_paths: Sequence[Path] = ()) -> Bundle:
         bundle.bpmn[current.name] = _decode(raw, current.name)
         root = parse_xml(raw, current.name)
         for form_name in _referenced_forms(root):
-            found = _find_file(form_name, folders)
-            if found is not None:
-                bundle.forms[form_name] = _decode(found.read_bytes(), form_name)
+            _collect_form(bundle, form_name, folders)
         defined = _ids_defined(root, ".//bpmn:process")
         for process_id in _called_processes(root) - defined:
             provider = _find_definition(process_id, folders, "*.bpmn", ".//bpmn:process")
@@ -174,6 +172,38 @@ def collect_bundle(path: Path, *, search_paths: Sequence[Path] = ()) -> Bundle:
             if provider is not None and provider.name not in bundle.dmn:
                 bundle.dmn[provider.name] = _decode(provider.read_bytes(), provider.name)
     return bundle
+
+
+def _collect_form(bundle: Bundle, name: str, folders: Sequence[Path]) -> None:
+    """Add a form file and, transitively, the schema files its `$ref`s name."""
+    pending = [name]
+    while pending:
+        current = pending.pop()
+        found = None if current in bundle.forms else _find_file(current, folders)
+        if found is None:
+            continue
+        bundle.forms[current] = _decode(found.read_bytes(), current)
+        pending.extend(_schema_files_referenced(bundle.forms[current]))
+
+
+def _schema_files_referenced(text: str) -> set[str]:
+    """File names in the `$ref`s of a JSON document (`definities.json#/$defs/bsn` names `definities.json`)."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        return set()
+    found: set[str] = set()
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.split("#", 1)[0]:
+                found.add(ref.split("#", 1)[0])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
 
 
 def _find_file(name: str, folders: Iterable[Path]) -> Path | None:
@@ -330,47 +360,71 @@ def _instruction_problems(root: etree._Element, filename: str) -> list[Problem]:
     return problems
 
 
-def _form_problems(bundle: Bundle, root: etree._Element, filename: str) -> tuple[list[Problem], dict[str, Any]]:
+_FORM_ELEMENTS = ".//bpmn:userTask | .//bpmn:manualTask | .//bpmn:startEvent"
+
+
+def _element_properties(element: etree._Element) -> dict[str, str]:
+    return {
+        str(p.get("name")): str(p.get("value"))
+        for p in element.xpath(
+            "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS
+        )
+    }
+
+
+def _parse_form_files(bundle: Bundle) -> tuple[dict[str, str], dict[str, Any]]:
+    """The form files as JSON documents, and why the others are not JSON."""
+    broken: dict[str, str] = {}
+    documents: dict[str, Any] = {}
+    for name, text in bundle.forms.items():
+        try:
+            documents[name] = json.loads(text)
+        except json.JSONDecodeError as error:
+            broken[name] = f"not valid JSON: {error}"
+    return broken, documents
+
+
+def _form_problems(
+    roots: dict[str, etree._Element], broken: dict[str, str], documents: dict[str, Any]
+) -> list[Problem]:
+    """Problems with the forms that tasks and start events name, and with the schema files they `$ref`."""
     problems: list[Problem] = []
-    parsed: dict[str, Any] = {}
-    for task in root.xpath(".//bpmn:userTask | .//bpmn:manualTask", namespaces=NS):
-        properties = {
-            str(p.get("name")): str(p.get("value"))
-            for p in task.xpath(
-                "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS
-            )
-        }
-        for prop in (FORM_PROPERTY, UI_PROPERTY):
-            name = properties.get(prop)
-            if name is None:
-                continue
-            if not _SAFE_FILENAME.match(name):
-                problems.append(Problem(filename, task.get("id"), f"form file name '{name}' is not a plain name"))
-                continue
-            if name not in bundle.forms:
-                problems.append(
-                    Problem(
-                        filename,
-                        task.get("id"),
-                        f"form file '{name}' not found beside the BPMN file or in forms/",
+    used_as_form: set[str] = set()
+    for filename, root in roots.items():
+        for element in root.xpath(_FORM_ELEMENTS, namespaces=NS):
+            properties = _element_properties(element)
+            for prop in (FORM_PROPERTY, UI_PROPERTY):
+                name = properties.get(prop)
+                if name is None:
+                    continue
+                if not _SAFE_FILENAME.match(name):
+                    problems.append(
+                        Problem(filename, element.get("id"), f"form file name '{name}' is not a plain name")
                     )
-                )
-                continue
-            try:
-                document = json.loads(bundle.forms[name])
-            except json.JSONDecodeError as error:
-                problems.append(Problem(name, task.get("id"), f"not valid JSON: {error}"))
-                continue
-            reason = (
-                check_schema(document)
-                if prop == FORM_PROPERTY
-                else (None if isinstance(document, dict) else "a UI schema must be a JSON object")
-            )
-            if reason:
-                problems.append(Problem(name, task.get("id"), reason))
-            else:
-                parsed[name] = document
-    return problems, parsed
+                elif name in broken:
+                    problems.append(Problem(name, element.get("id"), broken.pop(name)))
+                elif name not in documents:
+                    problems.append(
+                        Problem(
+                            filename,
+                            element.get("id"),
+                            f"form file '{name}' not found beside the BPMN file or in forms/",
+                        )
+                    )
+                elif prop == FORM_PROPERTY:
+                    used_as_form.add(name)
+                    if reason := check_schema(documents[name], resources=documents):
+                        problems.append(Problem(name, element.get("id"), reason))
+                elif not isinstance(documents[name], dict):
+                    problems.append(Problem(name, element.get("id"), "a UI schema must be a JSON object"))
+    ui_names = {
+        _element_properties(e).get(UI_PROPERTY) for r in roots.values() for e in r.xpath(_FORM_ELEMENTS, namespaces=NS)
+    }
+    for name in set(documents) - used_as_form - ui_names:
+        if reason := check_schema(documents[name], form=False, resources=documents):
+            problems.append(Problem(name, None, reason))
+    problems += [Problem(name, None, reason) for name, reason in broken.items()]
+    return problems
 
 
 def validate_bundle(bundle: Bundle) -> ValidatedBundle:
@@ -426,13 +480,11 @@ def validate_bundle(bundle: Bundle) -> ValidatedBundle:
             )
         )
 
-    forms: dict[str, Any] = {}
+    broken, documents = _parse_form_files(bundle)
+    problems += _form_problems(roots, broken, documents)
     for filename, root in roots.items():
         problems += _structure_problems(root, filename)
         problems += _instruction_problems(root, filename)
-        form_problems, parsed_forms = _form_problems(bundle, root, filename)
-        problems += form_problems
-        forms.update(parsed_forms)
         for element, code, mode in _code_items(root):
             if code.strip() and (reason := check_compiles(code, mode)):
                 problems.append(Problem(filename, _owner_id(element), f"{_local(element)}: {reason}"))
@@ -450,7 +502,7 @@ def validate_bundle(bundle: Bundle) -> ValidatedBundle:
         name=str(executable[0].get("name") or process_key),
         spec=spec,
         subprocess_specs=subprocess_specs,
-        forms=_build_forms(forms, bundle),
+        forms=_build_forms(roots, documents),
     )
 
 
@@ -480,15 +532,15 @@ def _parse_specs(
         raise DeploymentRefused([Problem(bundle.main, None, f"cannot be parsed: {error}")]) from None
 
 
-def _build_forms(parsed: dict[str, Any], bundle: Bundle) -> dict[str, Form]:
+def _build_forms(roots: dict[str, etree._Element], documents: dict[str, Any]) -> dict[str, Form]:
     forms: dict[str, Form] = {}
-    for root in (parse_xml(text.encode("utf-8"), name) for name, text in bundle.bpmn.items()):
-        for properties in root.xpath(".//bpmn:userTask/bpmn:extensionElements/spiffworkflow:properties", namespaces=NS):
-            values = {str(p.get("name")): str(p.get("value")) for p in properties}
-            name = values.get(FORM_PROPERTY)
-            if name and name in parsed:
-                ui_name = values.get(UI_PROPERTY)
-                forms[name] = Form(name=name, schema=parsed[name], ui_schema=parsed.get(ui_name, {}) if ui_name else {})
+    for root in roots.values():
+        for element in root.xpath(_FORM_ELEMENTS, namespaces=NS):
+            properties = _element_properties(element)
+            name, ui_name = properties.get(FORM_PROPERTY), properties.get(UI_PROPERTY)
+            if name:
+                ui_schema = documents.get(ui_name, {}) if ui_name else {}
+                forms[name] = Form(name=name, schema=documents[name], ui_schema=ui_schema, resources=documents)
     return forms
 
 

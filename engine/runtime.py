@@ -28,7 +28,17 @@ from engine.audit import record
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.config import Settings
 from engine.errors import ConfigurationError, Conflict, InvalidInput, NotFound, PermissionDenied
-from engine.models import AuditEvent, Counter, HumanTask, Instance, ProcessVersion, User
+from engine.inbox import InboxRow, list_tasks, task_row
+from engine.models import (
+    NO_DEADLINE,
+    AuditEvent,
+    Counter,
+    HumanTask,
+    Instance,
+    ProcessVersion,
+    User,
+    task_audience,
+)
 from engine.registry import LoadedVersion, latest_version, list_processes, load_version
 from engine.sandbox import Sandbox
 from engine.spiff import (
@@ -78,6 +88,12 @@ _MOVE_TASKS = (
     .execution_options(synchronize_session=False)
 )
 _ADD_TASKS = insert(HumanTask)
+_CLAIM = (
+    update(HumanTask)
+    .where(HumanTask.id == bindparam("task_id"), HumanTask.assignee_id.is_(None))
+    .values(assignee_id=bindparam("user_id"), audience=bindparam("audience"))
+    .execution_options(synchronize_session=False)
+)
 
 
 @dataclass(frozen=True)
@@ -146,7 +162,7 @@ class Outcome:
     """What an action left behind: the instance and the open tasks the actor can pick up next."""
 
     instance: Instance
-    next_tasks: list[HumanTask]
+    next_tasks: list[InboxRow]
 
 
 class Runtime:
@@ -376,24 +392,24 @@ class Runtime:
     def _eligible(actor: User, task: HumanTask) -> bool:
         return actor.has_role(task.role) if task.role is not None else task.owner_id == actor.id
 
-    def claim_task(self, session: Session, *, task_id: str, actor: User) -> HumanTask:
+    def claim_task(self, session: Session, *, task_id: str, actor: User) -> InboxRow:
         """Take an open task so colleagues see it is being handled."""
         task = self._open_task(session, task_id)
         if not self._eligible(actor, task):
             raise PermissionDenied("You do not hold the role this task needs.")
         if task.assignee_id == actor.id:
-            return task
+            return task_row(session, task_id)
         claimed = session.execute(
-            update(HumanTask)
-            .where(HumanTask.id == task_id, HumanTask.assignee_id.is_(None))
-            .values(assignee_id=actor.id)
-            .execution_options(synchronize_session=False)
+            _CLAIM,
+            {
+                "task_id": task_id,
+                "user_id": actor.id,
+                "audience": task_audience(assignee_id=actor.id, role=None, owner_id=None),
+            },
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             session.refresh(task)
-            holder = session.get(User, task.assignee_id) if task.assignee_id else None
-            raise Conflict(f"This task was already claimed by {holder.display_name if holder else 'a colleague'}.")
-        session.refresh(task)
+            raise Conflict(f"This task was already claimed by {self._holder_name(session, task)}.")
         record(
             session,
             actor=actor.username,
@@ -404,16 +420,21 @@ class Runtime:
             element_id=task.element_id,
             summary=f"Claimed '{task.name}'",
         )
-        return task
+        return task_row(session, task_id)
 
-    def unclaim_task(self, session: Session, *, task_id: str, actor: User) -> HumanTask:
+    @staticmethod
+    def _holder_name(session: Session, task: HumanTask) -> str:
+        holder = session.get(User, task.assignee_id) if task.assignee_id else None
+        return holder.display_name if holder else "a colleague"
+
+    def unclaim_task(self, session: Session, *, task_id: str, actor: User) -> InboxRow:
         """Give a claimed task back to the role's shared queue."""
         task = self._open_task(session, task_id)
         if task.assignee_id is None:
-            return task
+            return task_row(session, task_id)
         if task.assignee_id != actor.id and not (actor.role_keys & COORDINATOR_ROLES):
             raise PermissionDenied("Only the assignee or a coordinator can release this task.")
-        task.assignee_id = None
+        task.assign(None)
         record(
             session,
             actor=actor.username,
@@ -424,9 +445,10 @@ class Runtime:
             element_id=task.element_id,
             summary=f"Released '{task.name}'",
         )
-        return task
+        session.flush()
+        return task_row(session, task_id)
 
-    def reassign_task(self, session: Session, *, task_id: str, actor: User, assignee: User, reason: str) -> HumanTask:
+    def reassign_task(self, session: Session, *, task_id: str, actor: User, assignee: User, reason: str) -> InboxRow:
         """(Coordinator) hand a task to a colleague who holds its role; the reason goes to the audit log."""
         if not (actor.role_keys & COORDINATOR_ROLES):
             raise PermissionDenied("Only a coordinator or manager can reassign tasks.")
@@ -439,7 +461,7 @@ class Runtime:
                 {"assignee": [f"{assignee.display_name} heeft niet de rol {task.role or 'van de starter'}."]},
             )
         previous = task.assignee_id
-        task.assignee_id = assignee.id
+        task.assign(assignee.id)
         record(
             session,
             actor=actor.username,
@@ -451,7 +473,8 @@ class Runtime:
             summary=f"Reassigned '{task.name}' to {assignee.username}: {reason.strip()}",
             details={"from_user_id": previous, "to": assignee.username, "reason": reason.strip()},
         )
-        return task
+        session.flush()
+        return task_row(session, task_id)
 
     def complete_task(
         self,
@@ -467,8 +490,7 @@ class Runtime:
         task = self._open_task(session, task_id)
         if not self.may_work_on(actor, task):
             if task.assignee_id is not None and self._eligible(actor, task):
-                holder = session.get(User, task.assignee_id)
-                raise Conflict(f"This task is claimed by {holder.display_name if holder else 'a colleague'}.")
+                raise Conflict(f"This task is claimed by {self._holder_name(session, task)}.")
             raise PermissionDenied("You do not hold the role this task needs.")
         instance = self._load(session, task.instance_id, for_update=True)
         if lock_version is not None and lock_version != instance.row.lock_version:
@@ -675,7 +697,9 @@ class Runtime:
                 continue
             spec = spiff_task.task_spec
             role = role_key(spec.lane)
+            owner_id = row.started_by_id if role is None else None
             properties = spec.extensions.get("properties", {})
+            due_at = _task_due_at(spiff_task)
             new_rows.append(
                 {
                     "id": task_id,
@@ -683,12 +707,14 @@ class Runtime:
                     "element_id": spec.bpmn_id,
                     "name": spec.bpmn_name or spec.bpmn_id,
                     "role": role,
-                    "owner_id": row.started_by_id if role is None else None,
+                    "owner_id": owner_id,
                     "assignee_id": None,
+                    "audience": task_audience(assignee_id=None, role=role, owner_id=owner_id),
                     "form": properties.get("formJsonSchemaFilename"),
                     "ui_form": properties.get("formUiSchemaFilename"),
                     "created_at": now,
-                    "due_at": _task_due_at(spiff_task),
+                    "due_at": due_at,
+                    "due_sort": due_at or NO_DEADLINE,
                     "case_number": row.case_number,
                     "gemeente": row.gemeente,
                     "process_key": row.process_key,
@@ -698,10 +724,10 @@ class Runtime:
         if new_rows:
             session.execute(_ADD_TASKS, new_rows)
 
-    def _next_tasks_for(self, session: Session, actor: User, instance_id: int) -> list[HumanTask]:
+    @staticmethod
+    def _next_tasks_for(session: Session, actor: User, instance_id: int) -> list[InboxRow]:
         """The instance's open tasks that `actor` may do now (what the UI opens next)."""
-        tasks = session.scalars(_TASKS_OF_INSTANCE, {"instance_id": instance_id})
-        return [t for t in tasks if self.may_work_on(actor, t)]
+        return list_tasks(session, user=actor, instance_id=instance_id, with_total=False).tasks
 
 
 def _task_due_at(task: Any) -> datetime | None:

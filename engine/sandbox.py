@@ -384,28 +384,33 @@ class Sandbox:
         }
         self._fixed_names = frozenset(self._fixed) | {"_getiter_", "_tick_", "_print"}
 
-    def _namespace(self, data: Mapping[str, Any]) -> dict[str, Any]:
+    def _namespace(self, data: Mapping[str, Any], extras: Mapping[str, Any]) -> dict[str, Any]:
         budget = _Budget(self.time_budget, self.max_iterations, self.memory_budget_mb)
         namespace = {key: value for key, value in data.items() if not key.startswith("_")}
+        namespace.update((key, value) for key, value in extras.items() if not key.startswith("_"))
         namespace.update(self._fixed)
         namespace["_getiter_"] = budget.guarded_iter
         namespace["_tick_"] = budget.tick
         return namespace
 
-    def evaluate(self, expression: str, data: Mapping[str, Any]) -> Any:
-        """Evaluate an expression (gateway condition, timer, DMN cell) against `data`."""
+    def evaluate(self, expression: str, data: Mapping[str, Any], extras: Mapping[str, Any] | None = None) -> Any:
+        """Evaluate an expression (gateway condition, timer, DMN cell) against `data` and read-only `extras`."""
         code = _compile(expression.strip(), "eval")
-        return self._run(code, self._namespace(data), eval)
+        return self._run(code, self._namespace(data, extras or {}), eval)
 
-    def execute(self, script: str, data: MutableMapping[str, Any]) -> None:
-        """Run a script that reads and writes `data`; `data` is only changed when the script succeeds."""
+    def execute(self, script: str, data: MutableMapping[str, Any], extras: Mapping[str, Any] | None = None) -> None:
+        """Run a script that reads and writes `data` (and reads `extras`); `data` only changes on success."""
         code = _compile(script, "exec")
-        namespace = self._namespace(data)
+        extras = extras or {}
+        namespace = self._namespace(data, extras)
         self._run(code, namespace, exec)
         updated = {
             key: _storable(value, key)
             for key, value in namespace.items()
-            if key not in self._fixed_names and not key.startswith("_") and not callable(value)
+            if key not in self._fixed_names
+            and not key.startswith("_")
+            and not callable(value)
+            and not (key in extras and key not in data and namespace[key] is extras[key])
         }
         for key in [key for key in data if key not in updated and not key.startswith("_")]:
             del data[key]

@@ -59,16 +59,29 @@ class _SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mi
     def evaluate(
         self, expression: str, context: Mapping[str, Any], external_context: Mapping[str, Any] | None = None
     ) -> Any:
-        if external_context:
-            context = {**context, **external_context}
-        return self.sandbox.evaluate(expression, context)
+        return self.sandbox.evaluate(expression, context, external_context)
 
     def execute(self, script: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None) -> bool:
-        self.sandbox.execute(script, context)
+        self.sandbox.execute(script, context, external_context)
         return True
 
     def call_service(self, context: Mapping[str, Any], **kwargs: Any) -> Any:
         raise NotImplementedError("service tasks are refused at deployment")
+
+
+_NOT_SETTINGS = frozenset({"formJsonSchemaFilename", "formUiSchemaFilename"})
+
+
+def element_settings(task_spec: Any) -> dict[str, str]:
+    """The `spiffworkflow:properties` of an element that its own expressions and scripts may read by name.
+
+    This is how a process owner changes a deadline or a threshold without touching code: a boundary timer
+    with property `termijn` = `P5D` and timer expression `termijn`.
+    """
+    properties = getattr(task_spec, "extensions", {}).get("properties", {})
+    return {
+        k: v for k, v in properties.items() if k.isidentifier() and not k.startswith("_") and k not in _NOT_SETTINGS
+    }
 
 
 class SandboxScriptEngine(PythonScriptEngine):  # type: ignore[misc]
@@ -81,6 +94,12 @@ class SandboxScriptEngine(PythonScriptEngine):  # type: ignore[misc]
     @property
     def clock(self) -> Clock:
         return self.sandbox.clock
+
+    def evaluate(self, task: Any, expression: str, external_context: Mapping[str, Any] | None = None) -> Any:
+        return super().evaluate(task, expression, {**element_settings(task.task_spec), **(external_context or {})})
+
+    def execute(self, task: Any, script: str, external_context: Mapping[str, Any] | None = None) -> Any:
+        return super().execute(task, script, {**element_settings(task.task_spec), **(external_context or {})})
 
 
 # --- timers --------------------------------------------------------------------------------------------------

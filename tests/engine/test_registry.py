@@ -286,3 +286,27 @@ def test_deploy__miwg_reference_files_deploy_or_are_refused_with_a_reason(
         assert refusal.problems and all(p.file and p.message for p in refusal.problems)
     else:
         assert deployment.created
+
+
+DEFINITIONS = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$defs": {"bsn": {"type": "string", "format": "bsn", "title": "BSN"}},
+}
+
+
+def test_deploy__forms_may_share_definitions_through_ref(db: Database, tmp_path: Path) -> None:
+    write(tmp_path, "definities.json", DEFINITIONS)
+    write(tmp_path, "persoon.json", {"type": "object", "properties": {"bsn": {"$ref": "definities.json#/$defs/bsn"}}})
+
+    deployment = _deploy(db, write(tmp_path, "p.bpmn", linear(user_task("T1", "Persoon", "persoon"))))
+
+    assert set(deployment.version.files["forms"]) == {"persoon.json", "definities.json"}
+
+
+def test_deploy__refuses_a_ref_that_does_not_resolve(db: Database, tmp_path: Path) -> None:
+    write(tmp_path, "persoon.json", {"type": "object", "properties": {"bsn": {"$ref": "elders.json#/$defs/bsn"}}})
+
+    refusal = _refusal(db, write(tmp_path, "p.bpmn", linear(user_task("T1", "Persoon", "persoon"))))
+
+    assert "does not resolve" in refusal.message
+    assert refusal.problems[0].element == "T1"

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from engine.clock import FixedClock
 from engine.db import Database
 from engine.errors import ConfigurationError, Conflict, InvalidInput, PermissionDenied
-from engine.inbox import list_tasks
+from engine.inbox import InboxRow, list_tasks
 from engine.models import AuditEvent, HumanTask, Instance, User
 from engine.registry import deploy_file
 from engine.runtime import Runtime
@@ -83,13 +83,18 @@ def lane_process(db: Database, tmp_path: Path) -> str:
 def test_start__runs_to_first_task_owned_by_the_starter(
     db: Database, runtime: Runtime, make_user: UserFactory, bench_process: str
 ) -> None:
-    anna = make_user("anna")
+    anna, bert = make_user("anna"), make_user("bert")
 
     outcome = start(db, runtime, bench_process, anna)
 
     assert outcome.instance.status == "running"
     assert outcome.instance.case_number == "ZVH-2026-00001"
-    assert [(t.name, t.role, t.owner_id) for t in outcome.next_tasks] == [("Form 1", None, anna.id)]
+    assert [(t.name, t.role) for t in outcome.next_tasks] == [("Form 1", None)]
+    with db.reader() as session:
+        assert list_tasks(session, user=anna).total == 1
+        assert list_tasks(session, user=bert).total == 0, "a lane-less task belongs to the starter only"
+    with pytest.raises(PermissionDenied):
+        complete(db, runtime, outcome.next_tasks[0].id, bert, {"field1": "x"})
     assert audit_actions(db, outcome.instance.id) == ["start"]
 
 
@@ -225,7 +230,7 @@ def test_claim__reserves_the_task_for_one_colleague(
     with db.transaction() as session:
         runtime.unclaim_task(session, task_id=task_id, actor=pim)
     with db.transaction() as session:
-        assert runtime.claim_task(session, task_id=task_id, actor=pia).assignee_id == pia.id
+        assert runtime.claim_task(session, task_id=task_id, actor=pia).assignee == "pia"
 
 
 def test_reassign__needs_a_coordinator_a_reason_and_a_colleague_with_the_role(
@@ -235,7 +240,7 @@ def test_reassign__needs_a_coordinator_a_reason_and_a_colleague_with_the_role(
     coen, mila = make_user("coen", "coordinator"), make_user("mila", "melder")
     task_id = start(db, runtime, lane_process, pim).next_tasks[0].id
 
-    def reassign(actor: User, to: User, reason: str) -> HumanTask:
+    def reassign(actor: User, to: User, reason: str) -> InboxRow:
         with db.transaction() as session:
             return runtime.reassign_task(session, task_id=task_id, actor=actor, assignee=to, reason=reason)
 
@@ -245,7 +250,7 @@ def test_reassign__needs_a_coordinator_a_reason_and_a_colleague_with_the_role(
         reassign(coen, pia, "  ")
     with pytest.raises(InvalidInput):
         reassign(coen, mila, "vakantie")
-    assert reassign(coen, pia, "afwezig wegens vakantie").assignee_id == pia.id
+    assert reassign(coen, pia, "afwezig wegens vakantie").assignee == "pia"
     with db.reader() as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "reassign")).one()
     assert event.actor == "coen" and "afwezig wegens vakantie" in event.summary
@@ -506,8 +511,10 @@ def test_race__exactly_one_of_two_simultaneous_completions_wins(
         outcome = start(db, runtime, bench_process, users[0])
         task_id = outcome.next_tasks[0].id
         with db.transaction() as session:  # lane-less: both may work on it once the owner hands it over
-            session.get(HumanTask, task_id).owner_id = None  # type: ignore[union-attr]
-            session.get(HumanTask, task_id).role = "melder"  # type: ignore[union-attr]
+            shared = session.get(HumanTask, task_id)
+            assert shared is not None
+            shared.owner_id, shared.role = None, "melder"
+            shared.assign(None)
         barrier, results = context.Barrier(2), context.Queue()
         workers = [
             context.Process(target=_race_worker, args=(database_url, task_id, u.username, barrier, results))
@@ -606,3 +613,30 @@ def test_handover__a_message_started_process_cannot_be_started_by_hand(
 
     with pytest.raises(PermissionDenied, match="started by another process"):
         start(db, runtime, "receiver", make_user("pim", "procesregisseur"))
+
+
+def test_start_form__start_data_is_validated_with_the_start_events_form(
+    db: Database, runtime: Runtime, make_user: UserFactory, tmp_path: Path
+) -> None:
+    write(tmp_path, "definities.json", {"$defs": {"bsn": {"type": "string", "format": "bsn"}}})
+    write(
+        tmp_path,
+        "melding.json",
+        {"type": "object", "required": ["bsn"], "properties": {"bsn": {"$ref": "definities.json#/$defs/bsn"}}},
+    )
+    xml = linear(user_task("T1", "Behandel")).replace(
+        '<bpmn:startEvent id="S"/>',
+        '<bpmn:startEvent id="S"><bpmn:extensionElements><spiffworkflow:properties>'
+        '<spiffworkflow:property name="formJsonSchemaFilename" value="melding.json"/>'
+        "</spiffworkflow:properties></bpmn:extensionElements></bpmn:startEvent>",
+    )
+    deploy(db, write(tmp_path, "m.bpmn", xml))
+    anna = make_user("anna")
+
+    with pytest.raises(InvalidInput) as caught:
+        start(db, runtime, "test_process", anna, {"bsn": "123456789"})
+    outcome = start(db, runtime, "test_process", anna, {"bsn": "111222333"})
+
+    assert caught.value.fields == {"bsn": ["Geen geldig BSN: negen cijfers die voldoen aan de elfproef."]}
+    with db.reader() as session:
+        assert runtime.load(session, outcome.instance.id).current_data()["bsn"] == "111222333"

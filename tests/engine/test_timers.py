@@ -175,3 +175,18 @@ def test_fire_due_timers__only_touches_due_instances(
 
     assert [f.instance_id for f in fired] == [early.instance.id]
     assert instance_row(db, late.instance.id).lock_version == before
+
+
+def test_boundary_timer__deadline_comes_from_a_property_the_process_owner_can_change(
+    db: Database, runtime: Runtime, make_user: UserFactory, deadline_form: Path
+) -> None:
+    settings = (
+        "<bpmn:extensionElements><spiffworkflow:properties>"
+        '<spiffworkflow:property name="termijn" value="P3D"/></spiffworkflow:properties></bpmn:extensionElements>'
+    )
+    xml = deadline_process("termijn").replace('cancelActivity="false">', f'cancelActivity="false">{settings}')
+    deploy(db, write(deadline_form, "d.bpmn", xml))
+
+    outcome = start(db, runtime, "deadline", make_user("sven", "screener"))
+
+    assert outcome.next_tasks[0].due_at == START + timedelta(days=3)

@@ -34,9 +34,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column(
-            "files",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "files", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("main_file", sa.String(length=255), nullable=False),
         sa.Column("deployed_by", sa.String(length=64), nullable=False),
@@ -125,9 +123,7 @@ def upgrade() -> None:
         sa.Column("process_version_id", sa.Integer(), nullable=True),
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column(
-            "details",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
+            "details", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
         ),
         sa.ForeignKeyConstraint(
             ["instance_id"],
@@ -153,10 +149,12 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=64), nullable=True),
         sa.Column("owner_id", sa.Integer(), nullable=True),
         sa.Column("assignee_id", sa.Integer(), nullable=True),
+        sa.Column("audience", sa.String(length=80), nullable=False),
         sa.Column("form", sa.String(length=255), nullable=True),
         sa.Column("ui_form", sa.String(length=255), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("due_at", UTCDateTime(), nullable=True),
+        sa.Column("due_sort", UTCDateTime(), nullable=False),
         sa.Column("case_number", sa.String(length=32), nullable=False),
         sa.Column("gemeente", sa.String(length=100), nullable=True),
         sa.Column("process_key", sa.String(length=128), nullable=False),
@@ -173,13 +171,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("human_tasks", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_human_tasks_assignee_id"), ["assignee_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_human_tasks_case_number"), ["case_number"], unique=False)
         batch_op.create_index(batch_op.f("ix_human_tasks_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_human_tasks_due_at"), ["due_at"], unique=False)
+        batch_op.create_index("ix_human_tasks_inbox", ["audience", "due_sort", "created_at", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_human_tasks_instance_id"), ["instance_id"], unique=False)
-        batch_op.create_index("ix_human_tasks_owner", ["owner_id", "assignee_id"], unique=False)
-        batch_op.create_index("ix_human_tasks_role_assignee", ["role", "assignee_id"], unique=False)
 
     _make_audit_log_append_only()
 
@@ -208,13 +203,10 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER audit_events_append_only ON audit_events")
         op.execute("DROP FUNCTION audit_events_append_only()")
     with op.batch_alter_table("human_tasks", schema=None) as batch_op:
-        batch_op.drop_index("ix_human_tasks_role_assignee")
-        batch_op.drop_index("ix_human_tasks_owner")
         batch_op.drop_index(batch_op.f("ix_human_tasks_instance_id"))
-        batch_op.drop_index(batch_op.f("ix_human_tasks_due_at"))
+        batch_op.drop_index("ix_human_tasks_inbox")
         batch_op.drop_index(batch_op.f("ix_human_tasks_created_at"))
         batch_op.drop_index(batch_op.f("ix_human_tasks_case_number"))
-        batch_op.drop_index(batch_op.f("ix_human_tasks_assignee_id"))
 
     op.drop_table("human_tasks")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:

@@ -15,13 +15,28 @@ from engine.users import create_user
 #: Shown by `zvh init --demo`; demo accounts exist only in a demo database.
 DEMO_PASSWORD = "zvh-demo-wachtwoord"  # noqa: S105 - a published demo password, never used outside demo data
 
-#: Invented people (no real person is meant); roles without an entry get "Demo <role>".
-_DEMO_NAMES = {
+#: The roles of ZVH De Baronie (lane name -> role key, see `engine.spiff.role_key`) with an invented demo person
+#: for each; no real person is meant. Every lane in processes/ must name one of these roles.
+DEMO_PEOPLE = {
     "melder": "Mila Melder",
     "screener": "Sven Screener",
     "triagetafel": "Tara Triage",
+    "ketenpartner": "Kees Ketenpartner",
     "procesregisseur": "Pim Regisseur",
     "casusregisseur": "Cas de Regie",
+    "expert_radicalisering": "Evi Expert",
+    "weegploeg": "Wim Weegploeg",
+    "lokale_driehoek": "Lotte Driehoek",
+    "re_integratiecoordinator": "Ruud Re-integratie",
+    "dji": "Dirk Justitieel",
+    "reclassering": "Rosa Reclassering",
+    "gemeente": "Gijs Gemeente",
+    "burgemeester": "Bram Burgemeester",
+    "om": "Olga Officier",
+    "politie": "Piet Politie",
+    "zorgcoordinator": "Zoë Zorgcoördinator",
+    "opvang": "Otto Opvang",
+    "privacyfunctionaris": "Pien Privacy",
     "manager": "Mariska Manager",
     "coordinator": "Coen Coördinator",
     "beheerder": "Bea Beheer",
@@ -51,7 +66,7 @@ def create_demo_users(session: Session, roles: set[str]) -> list[User]:
         username = f"demo.{role}"[:64]
         if username in existing:
             continue
-        display = _DEMO_NAMES.get(role, f"Demo {role.replace('_', ' ')}")
+        display = DEMO_PEOPLE.get(role, f"Demo {role.replace('_', ' ')}")
         created.append(
             create_user(session, username=username, display_name=display, roles=[role], password=DEMO_PASSWORD)
         )

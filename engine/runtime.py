@@ -14,7 +14,9 @@ from importlib.metadata import version as package_version
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
@@ -291,6 +293,7 @@ class Runtime:
         )
 
         def run() -> None:
+            _choose_start_events(workflow, by_message=message is not None)
             workflow.do_engine_steps()
             if message is not None:
                 workflow.catch(message)
@@ -728,6 +731,19 @@ class Runtime:
     def _next_tasks_for(session: Session, actor: User, instance_id: int) -> list[InboxRow]:
         """The instance's open tasks that `actor` may do now (what the UI opens next)."""
         return list_tasks(session, user=actor, instance_id=instance_id, with_total=False).tasks
+
+
+def _choose_start_events(workflow: BpmnWorkflow, *, by_message: bool) -> None:
+    """In a process with both kinds of start event, withdraw the kind this start does not use.
+
+    A plain start event fires at once; left in place it would also run when a hand-over message starts the
+    instance, and a waiting message start event would linger after a start by hand.
+    """
+    for task in workflow.get_tasks(state=TaskState.PREDICTED_MASK):
+        if isinstance(task.task_spec, StartEvent):
+            by_hand = isinstance(task.task_spec.event_definition, NoneEventDefinition)
+            if by_hand == by_message:
+                task.cancel()
 
 
 def _task_due_at(task: Any) -> datetime | None:

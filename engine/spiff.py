@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from calendar import monthrange
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -327,7 +328,9 @@ def new_workflow(spec: Any, subprocess_specs: dict[str, Any], script_engine: San
 
 
 def role_key(lane: str | None) -> str | None:
-    """The role a lane stands for: lane `Procesregisseur` is role `procesregisseur`."""
-    if lane is None or not lane.strip():
+    """The role a lane stands for: lane `Procesregisseur` is role `procesregisseur`, `Re-integratiecoördinator`
+    is `re_integratiecoordinator` (lower case, accents dropped, anything else between words becomes `_`)."""
+    if lane is None:
         return None
-    return re.sub(r"\s+", "_", lane.strip().lower())
+    plain = unicodedata.normalize("NFKD", lane).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_") or None

@@ -640,3 +640,33 @@ def test_start_form__start_data_is_validated_with_the_start_events_form(
     assert caught.value.fields == {"bsn": ["Geen geldig BSN: negen cijfers die voldoen aan de elfproef."]}
     with db.reader() as session:
         assert runtime.load(session, outcome.instance.id).current_data()["bsn"] == "111222333"
+
+
+def test_handover__a_process_with_both_start_events_starts_by_hand_or_by_message(
+    db: Database, runtime: Runtime, make_user: UserFactory, sender: str, tmp_path: Path
+) -> None:
+    dual = RECEIVER.replace(
+        '<bpmn:startEvent id="S">',
+        '<bpmn:startEvent id="Hand"/>'
+        + user_task("T0", "Eigen melding")
+        + '<bpmn:endEvent id="E0"/>'
+        + flow("H1", "Hand", "T0")
+        + flow("H2", "T0", "E0")
+        + '<bpmn:startEvent id="S">',
+    ).replace(
+        "<bpmn:flowNodeRef>T1</bpmn:flowNodeRef>",
+        "<bpmn:flowNodeRef>T1</bpmn:flowNodeRef>"
+        "<bpmn:flowNodeRef>Hand</bpmn:flowNodeRef><bpmn:flowNodeRef>T0</bpmn:flowNodeRef>",
+    )
+    deploy(db, write(tmp_path, "receiver.bpmn", dual))
+    anna, pim = make_user("anna"), make_user("pim", "procesregisseur")
+
+    by_hand = start(db, runtime, "receiver", pim)
+    first = start(db, runtime, sender, anna)
+    complete(db, runtime, first.next_tasks[0].id, anna, {"besluit": "procesregie"})
+
+    assert [t.name for t in by_hand.next_tasks] == ["Eigen melding"]
+    with db.reader() as session:
+        child = session.scalars(select(Instance).where(Instance.parent_instance_id == first.instance.id)).one()
+    assert [t.name for t in open_tasks(db, child.id)] == ["Pak op"]
+    assert instance_row(db, by_hand.instance.id).next_timer_due_at is None

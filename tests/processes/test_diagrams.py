@@ -5,7 +5,7 @@ every deadline leads to a person."""
 from __future__ import annotations
 
 from collections import deque
-from itertools import combinations
+from itertools import combinations, pairwise
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,26 @@ DI = {
     "dc": "http://www.omg.org/spec/DD/20100524/DC",
     "di": "http://www.omg.org/spec/DD/20100524/DI",
 }
-FLOW_NODES = ["startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "userTask", "manualTask", "task", "scriptTask", "businessRuleTask", "callActivity", "subProcess", "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway"]
+FLOW_NODES = frozenset(
+    {
+        "startEvent",
+        "endEvent",
+        "intermediateCatchEvent",
+        "intermediateThrowEvent",
+        "boundaryEvent",
+        "userTask",
+        "manualTask",
+        "task",
+        "scriptTask",
+        "businessRuleTask",
+        "callActivity",
+        "subProcess",
+        "exclusiveGateway",
+        "parallelGateway",
+        "inclusiveGateway",
+        "eventBasedGateway",
+    }
+)
 ACTIVITIES = {"userTask", "manualTask", "task", "scriptTask", "businessRuleTask", "callActivity", "subProcess"}
 FILES = process_files()
 Rect = tuple[float, float, float, float]
@@ -169,7 +188,7 @@ def test_diagram__edges_do_not_cross_through_other_shapes(diagram: Diagram) -> N
         for node_id in diagram.nodes:
             if node_id in allowed:
                 continue
-            if any(segment_crosses(a, b, diagram.shapes[node_id]) for a, b in zip(points, points[1:], strict=False)):
+            if any(segment_crosses(a, b, diagram.shapes[node_id]) for a, b in pairwise(points)):
                 crossings.append((flow_id, node_id))
     assert crossings == []
 

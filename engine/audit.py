@@ -47,3 +47,8 @@ def events_for_instance(session: Session, instance_id: int) -> list[AuditEvent]:
     """The audit trail of one instance, oldest first."""
     query = select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)
     return list(session.scalars(query))
+
+
+def record_view(session: Session, *, actor: str, instance_id: int, what: str, at: datetime) -> None:
+    """Log that someone looked at a case (NEN 7513: reads of personal data are logged too)."""
+    record(session, actor=actor, action="view", at=at, instance_id=instance_id, summary=f"Viewed {what}")

@@ -15,7 +15,7 @@ import click
 import waitress
 
 from engine.audit import events_for_instance
-from engine.clock import as_utc
+from engine.clock import SYSTEM_CLOCK, as_utc
 from engine.config import Settings
 from engine.db import Database
 from engine.demo import DEMO_PASSWORD, create_demo_users, deploy_directory, roles_in_use
@@ -28,7 +28,7 @@ from engine.present import audit_dict, instance_dict, task_dict, user_dict, vers
 from engine.registry import deploy_file, list_processes
 from engine.runtime import Runtime
 from engine.timers import fire_due_timers
-from engine.users import create_user, get_user, list_users
+from engine.users import create_api_token, create_user, get_user, list_users
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -375,6 +375,19 @@ def users_add(
         )
         payload = user_dict(user)
     return payload, f"Added {username} ({', '.join(payload['roles'])})"
+
+
+@users.command("token")
+@click.argument("username")
+@click.option("--name", "token_name", default="api", show_default=True, help="What the token is for.")
+@command_output
+@pass_context
+def users_token(ctx: Context, username: str, token_name: str) -> tuple[Any, str]:
+    """Issue a personal API token (printed once; use it as `Authorization: Bearer <token>`)."""
+    with ctx.db.transaction() as session:
+        user = get_user(session, username)
+        token = create_api_token(session, user=user, name=token_name, at=SYSTEM_CLOCK.now(), actor="zvh-cli")
+    return {"username": username, "token": token}, token
 
 
 @main.command()

@@ -7,9 +7,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.inbox import COORDINATOR_ROLES
 from engine.models import User
 from engine.registry import Deployment, deploy_file, list_processes, load_version
-from engine.runtime import COORDINATOR_ROLES
 from engine.users import create_user
 
 #: Shown by `zvh init --demo`; demo accounts exist only in a demo database.

@@ -192,7 +192,9 @@ def _add(fields: dict[str, list[str]], path: str, message: str) -> None:
         messages.append(message)
 
 
-def check_schema(schema: object, *, form: bool = True, resources: Mapping[str, Any] | None = None) -> str | None:
+def check_schema(
+    schema: object, *, name: str = "", form: bool = True, resources: Mapping[str, Any] | None = None
+) -> str | None:
     """Why `schema` is not a usable draft 2020-12 schema, or None when it is.
 
     A form must be an object schema; a definitions file (only used through `$ref`) need not be. Every `$ref`
@@ -211,7 +213,7 @@ def check_schema(schema: object, *, form: bool = True, resources: Mapping[str, A
         location = "/".join(str(part) for part in error.absolute_path) or "(top level)"
         return f"not a valid JSON Schema at {location}: {error.message}"
     try:
-        _inline(schema, _registry(resources or {}).resolver())
+        _inline(schema, _registry({**(resources or {}), name: schema}).resolver(name))
     except Unresolvable as error:
         return f"$ref {error} does not resolve to a schema in this deployment"
     return None

@@ -1,20 +1,31 @@
 """Queries on the inbox projection: never deserializes a workflow.
 
 Each open task row carries its `audience` (`user:<id>`, `role:<role>` or `owner:<id>`), so "what may this person
-pick up" is one range scan of the (audience, due_sort, created_at, id) index.
+pick up" is one range scan of the (audience, due_sort, created_at, id) index. Statements are built once per shape of
+query (which filters, which order) and reused with bound parameters: building a statement costs more than running it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
-from engine.models import HumanTask, User
+from engine.errors import InvalidInput, NotFound, PermissionDenied
+from engine.models import HumanTask, SavedFilter, User
+
+COORDINATOR_ROLES = frozenset({"coordinator", "manager"})
+
+Tab = Literal["mine", "open", "team"]
+Due = Literal["overdue", "week", "none"]
+Sort = Literal["due", "received", "case", "process"]
+TABS: tuple[Tab, ...] = ("mine", "open", "team")
+SORTS: tuple[Sort, ...] = ("due", "received", "case", "process")
+DUES: tuple[Due, ...] = ("overdue", "week", "none")
 
 _Assignee = aliased(User)
 
@@ -22,6 +33,21 @@ _Assignee = aliased(User)
 def audiences(user: User) -> list[str]:
     """The audiences whose tasks `user` may work on: their own, their roles' queues, their lane-less tasks."""
     return [f"user:{user.id}", f"owner:{user.id}", *(f"role:{role}" for role in sorted(user.role_keys))]
+
+
+def tab_audiences(user: User, tab: Tab) -> list[str] | None:
+    """The audiences of one inbox tab; None for the team tab (every open task, coordinators only)."""
+    if tab == "mine":
+        return [f"user:{user.id}"]
+    if tab == "open":
+        return [f"owner:{user.id}", *(f"role:{role}" for role in sorted(user.role_keys))]
+    if not (user.role_keys & COORDINATOR_ROLES):
+        raise PermissionDenied("Alleen coördinatoren en managers zien de taken van het team.")
+    return None
+
+
+def may_see_team(user: User) -> bool:
+    return bool(user.role_keys & COORDINATOR_ROLES)
 
 
 @dataclass(frozen=True)
@@ -41,6 +67,55 @@ class InboxRow:
     process_key: str
     process_name: str
     assignee: str | None
+
+    def overdue(self, now: datetime) -> bool:
+        return self.due_at is not None and self.due_at < now
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    """A view of the inbox: tab, filters, order and page (what a saved filter stores)."""
+
+    tab: Tab = "open"
+    process: str | None = None
+    gemeente: str | None = None
+    due: Due | None = None
+    case_number: str | None = None
+    sort: Sort = "due"
+    descending: bool = False
+    page: int = 1
+    per_page: int = 50
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, "", False) and k not in ("page", "per_page")}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> InboxQuery:
+        """A query from untrusted input (URL parameters, a stored filter); unknown values fall back to defaults."""
+
+        def pick(value: Any, allowed: tuple[str, ...], default: Any) -> Any:
+            return value if value in allowed else default
+
+        def text(value: Any) -> str | None:
+            return value.strip()[:100] or None if isinstance(value, str) else None
+
+        try:
+            page = max(1, int(data.get("page") or 1))
+        except (TypeError, ValueError):
+            page = 1
+        return cls(
+            tab=pick(data.get("tab"), TABS, "open"),
+            process=text(data.get("process")),
+            gemeente=text(data.get("gemeente")),
+            due=pick(data.get("due"), DUES, None),
+            case_number=text(data.get("case_number")),
+            sort=pick(data.get("sort"), SORTS, "due"),
+            descending=str(data.get("descending", "")).lower() in ("1", "true", "on", "yes"),
+            page=min(page, 10_000),
+        )
+
+    def with_page(self, page: int) -> InboxQuery:
+        return replace(self, page=page)
 
 
 @dataclass(frozen=True)
@@ -66,25 +141,56 @@ _COLUMNS = (
     HumanTask.process_name,
     _Assignee.username,
 )
-_ORDER = (HumanTask.due_sort, HumanTask.created_at, HumanTask.id)
+_ORDERS: dict[str, tuple[Any, ...]] = {
+    "due": (HumanTask.due_sort, HumanTask.created_at, HumanTask.id),
+    "received": (HumanTask.created_at, HumanTask.id),
+    "case": (HumanTask.case_number, HumanTask.id),
+    "process": (HumanTask.process_name, HumanTask.due_sort, HumanTask.id),
+}
+
+
+@dataclass(frozen=True)
+class _Shape:
+    by_audience: bool = False
+    by_instance: bool = False
+    by_task: bool = False
+    by_process: bool = False
+    by_gemeente: bool = False
+    due: Due | None = None
+    by_case_number: bool = False
+    sort: Sort = "due"
+    descending: bool = False
 
 
 @cache
-def _statements(by_user: bool, by_instance: bool, by_task: bool) -> tuple[Select[Any], Select[Any]]:
-    """The count and page statements for one combination of conditions, built once (building is costly)."""
+def _statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
+    """The count and page statements for one shape of query, built once."""
     conditions: list[ColumnElement[bool]] = []
-    if by_user:
+    if shape.by_audience:
         conditions.append(HumanTask.audience.in_(bindparam("audiences", expanding=True)))
-    if by_instance:
+    if shape.by_instance:
         conditions.append(HumanTask.instance_id == bindparam("instance_id"))
-    if by_task:
+    if shape.by_task:
         conditions.append(HumanTask.id == bindparam("task_id"))
+    if shape.by_process:
+        conditions.append(HumanTask.process_key == bindparam("process"))
+    if shape.by_gemeente:
+        conditions.append(HumanTask.gemeente == bindparam("gemeente"))
+    if shape.due == "overdue":
+        conditions.append(HumanTask.due_at < bindparam("now"))
+    elif shape.due == "week":
+        conditions.append(HumanTask.due_at <= bindparam("week"))
+    elif shape.due == "none":
+        conditions.append(HumanTask.due_at.is_(None))
+    if shape.by_case_number:
+        conditions.append(HumanTask.case_number.ilike(bindparam("case_number"), escape="\\"))
+    order = [column.desc() if shape.descending else column for column in _ORDERS[shape.sort]]
     count = select(func.count()).select_from(HumanTask).where(*conditions)
-    # Sort and cut on the covering index first, then read the few rows of the page.
+    # Sort and cut on the index first, then read the few rows of the page.
     page_ids = (
         select(HumanTask.id)
         .where(*conditions)
-        .order_by(*_ORDER)
+        .order_by(*order)
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
         .subquery()
@@ -93,9 +199,58 @@ def _statements(by_user: bool, by_instance: bool, by_task: bool) -> tuple[Select
         select(*_COLUMNS)
         .join(page_ids, page_ids.c.id == HumanTask.id)
         .outerjoin(_Assignee, _Assignee.id == HumanTask.assignee_id)
-        .order_by(*_ORDER)
+        .order_by(*order)
     )
     return count, page
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _run(session: Session, shape: _Shape, parameters: dict[str, Any], *, with_total: bool) -> InboxPage:
+    count, page = _statements(shape)
+    rows = [InboxRow(*row) for row in session.execute(page, parameters)]
+    total = (session.scalar(count, parameters) or 0) if with_total else len(rows)
+    return InboxPage(rows, total)
+
+
+def inbox(session: Session, *, user: User, query: InboxQuery, now: datetime) -> InboxPage:
+    """One page of a user's inbox tab with the query's filters and order."""
+    audience = tab_audiences(user, query.tab)
+    shape = _Shape(
+        by_audience=audience is not None,
+        by_process=query.process is not None,
+        by_gemeente=query.gemeente is not None,
+        due=query.due,
+        by_case_number=query.case_number is not None,
+        sort=query.sort,
+        descending=query.descending,
+    )
+    parameters: dict[str, Any] = {
+        "audiences": audience,
+        "process": query.process,
+        "gemeente": query.gemeente,
+        "now": now,
+        "week": now + timedelta(days=7),
+        "case_number": _like(query.case_number or ""),
+        "limit": query.per_page,
+        "offset": (query.page - 1) * query.per_page,
+    }
+    return _run(session, shape, parameters, with_total=True)
+
+
+def tab_counts(session: Session, *, user: User) -> dict[str, int]:
+    """How many tasks each inbox tab holds for `user` (the team tab only for coordinators)."""
+    counts: dict[str, int] = {}
+    for tab in TABS:
+        if tab == "team" and not may_see_team(user):
+            continue
+        audience = tab_audiences(user, tab)
+        count, _ = _statements(_Shape(by_audience=audience is not None))
+        counts[tab] = session.scalar(count, {"audiences": audience}) or 0
+    return counts
 
 
 def list_tasks(
@@ -109,15 +264,45 @@ def list_tasks(
     with_total: bool = True,
 ) -> InboxPage:
     """Open tasks, earliest deadline first; only those `user` may work on when a user is given."""
-    count, page = _statements(user is not None, instance_id is not None, task_id is not None)
-    parameters: dict[str, Any] = {"instance_id": instance_id, "task_id": task_id, "limit": limit, "offset": offset}
-    if user is not None:
-        parameters["audiences"] = audiences(user)
-    rows = [InboxRow(*row) for row in session.execute(page, parameters)]
-    total = (session.scalar(count, parameters) or 0) if with_total else len(rows)
-    return InboxPage(rows, total)
+    shape = _Shape(by_audience=user is not None, by_instance=instance_id is not None, by_task=task_id is not None)
+    parameters: dict[str, Any] = {
+        "audiences": audiences(user) if user is not None else None,
+        "instance_id": instance_id,
+        "task_id": task_id,
+        "limit": limit,
+        "offset": offset,
+    }
+    return _run(session, shape, parameters, with_total=with_total)
 
 
 def task_row(session: Session, task_id: str) -> InboxRow:
     """One open task as the inbox shows it (after a claim or reassignment)."""
     return list_tasks(session, task_id=task_id, with_total=False).tasks[0]
+
+
+def save_filter(session: Session, *, user: User, name: str, query: InboxQuery, at: datetime) -> SavedFilter:
+    """Store (or overwrite) a named inbox filter for `user`."""
+    name = name.strip()[:80]
+    if not name:
+        raise InvalidInput("Geef het filter een naam.", {"naam": ["Dit veld is verplicht."]})
+    saved = session.scalar(select(SavedFilter).where(SavedFilter.user_id == user.id, SavedFilter.name == name))
+    if saved is None:
+        saved = SavedFilter(user_id=user.id, name=name, query=query.as_dict(), created_at=at)
+        session.add(saved)
+    else:
+        saved.query = query.as_dict()
+    session.flush()
+    return saved
+
+
+def saved_filters(session: Session, *, user: User) -> list[SavedFilter]:
+    """A user's saved inbox filters by name."""
+    return list(session.scalars(select(SavedFilter).where(SavedFilter.user_id == user.id).order_by(SavedFilter.name)))
+
+
+def delete_filter(session: Session, *, user: User, filter_id: int) -> None:
+    """Remove one of the user's own saved filters."""
+    saved = session.get(SavedFilter, filter_id)
+    if saved is None or saved.user_id != user.id:
+        raise NotFound("Dit filter bestaat niet.")
+    session.delete(saved)

@@ -413,7 +413,7 @@ def _form_problems(
                     )
                 elif prop == FORM_PROPERTY:
                     used_as_form.add(name)
-                    if reason := check_schema(documents[name], resources=documents):
+                    if reason := check_schema(documents[name], name=name, resources=documents):
                         problems.append(Problem(name, element.get("id"), reason))
                 elif not isinstance(documents[name], dict):
                     problems.append(Problem(name, element.get("id"), "a UI schema must be a JSON object"))
@@ -421,7 +421,7 @@ def _form_problems(
         _element_properties(e).get(UI_PROPERTY) for r in roots.values() for e in r.xpath(_FORM_ELEMENTS, namespaces=NS)
     }
     for name in set(documents) - used_as_form - ui_names:
-        if reason := check_schema(documents[name], form=False, resources=documents):
+        if reason := check_schema(documents[name], name=name, form=False, resources=documents):
             problems.append(Problem(name, None, reason))
     problems += [Problem(name, None, reason) for name, reason in broken.items()]
     return problems

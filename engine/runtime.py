@@ -26,11 +26,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine.access import take_part
 from engine.audit import record
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.config import Settings
+from engine.drafts import discard_drafts
 from engine.errors import ConfigurationError, Conflict, InvalidInput, NotFound, PermissionDenied
-from engine.inbox import InboxRow, list_tasks, task_row
+from engine.inbox import COORDINATOR_ROLES, InboxRow, list_tasks, task_row
 from engine.models import (
     NO_DEADLINE,
     AuditEvent,
@@ -54,9 +56,6 @@ from engine.spiff import (
 )
 
 LIBRARY_VERSION = package_version("SpiffWorkflow")
-
-#: Roles that may hand tasks to colleagues and see their team's tasks.
-COORDINATOR_ROLES = frozenset({"coordinator", "manager"})
 
 RUNNING, WAITING, COMPLETED, ERROR, SUSPENDED, TERMINATED = (
     "running",
@@ -281,6 +280,7 @@ class Runtime:
         session.add(row)
         session.flush()
         instance = WorkflowInstance(row, version, workflow, fresh=True)
+        take_part(session, instance_id=row.id, user_id=actor.id, reason="started", at=now)
         origin = f" (hand-over from instance {parent.id})" if parent else ""
         record(
             session,
@@ -413,6 +413,7 @@ class Runtime:
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             session.refresh(task)
             raise Conflict(f"This task was already claimed by {self._holder_name(session, task)}.")
+        take_part(session, instance_id=task.instance_id, user_id=actor.id, reason="claimed", at=self.clock.now())
         record(
             session,
             actor=actor.username,
@@ -465,6 +466,7 @@ class Runtime:
             )
         previous = task.assignee_id
         task.assign(assignee.id)
+        take_part(session, instance_id=task.instance_id, user_id=assignee.id, reason="assigned", at=self.clock.now())
         record(
             session,
             actor=actor.username,
@@ -511,6 +513,7 @@ class Runtime:
             instance.workflow.do_engine_steps()
 
         failure = self._run_engine(instance, advance)
+        take_part(session, instance_id=instance.row.id, user_id=actor.id, reason="worked_on", at=self.clock.now())
         record(
             session,
             actor=actor.username,
@@ -690,7 +693,9 @@ class Runtime:
         wanted = {} if row.status not in ACTIVE_STATUSES else {str(t.id): t for t in ready}
         existing = instance.projected_ids
         if existing - set(wanted):
-            session.execute(_DROP_TASKS, {"task_ids": sorted(existing - set(wanted))})
+            dropped = sorted(existing - set(wanted))
+            session.execute(_DROP_TASKS, {"task_ids": dropped})
+            discard_drafts(session, dropped)
         kept = existing & set(wanted)
         if kept and row.gemeente != instance.projected_gemeente:
             session.execute(_MOVE_TASKS, {"task_ids": sorted(kept), "gemeente": row.gemeente})

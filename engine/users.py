@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from collections.abc import Iterable
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,7 +16,7 @@ from sqlalchemy.orm import Session
 from engine.audit import record
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.models import User, UserRole
+from engine.models import ApiToken, User, UserRole
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _ROLE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
@@ -92,3 +95,31 @@ def get_user(session: Session, username: str) -> User:
 def list_users(session: Session) -> list[User]:
     """All users by username."""
     return list(session.scalars(select(User).order_by(User.username)))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_api_token(session: Session, *, user: User, name: str, at: datetime, actor: str = "system") -> str:
+    """A new personal API token for `user`; the token is returned once, only its hash is stored."""
+    token = "zvh_" + secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(user_id=user.id, name=name.strip()[:80] or "token", token_hash=_token_hash(token), created_at=at)
+    )
+    record(session, actor=actor, action="token", at=at, summary=f"Issued API token '{name}' for {user.username}")
+    return token
+
+
+def user_for_token(session: Session, token: str, *, at: datetime) -> User | None:
+    """The active user a (non-revoked) API token belongs to, or None."""
+    stored = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None))
+    )
+    if stored is None:
+        return None
+    user = session.get(User, stored.user_id)
+    if user is None or not user.active:
+        return None
+    stored.last_used_at = at
+    return user

@@ -1,34 +1,88 @@
-"""ZVH Regie web app: delivery only; every action calls the same engine functions as the CLI."""
+"""ZVH Regie web app: delivery only. Routes parse input, call one engine function, and render."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from flask import Flask, render_template_string
+from flask import Flask, request, session
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_wtf import CSRFProtect
 
 from engine.config import Settings
 from engine.db import Database
-from engine.registry import list_processes
+from engine.models import User
+from engine.runtime import Runtime
+from web.extensions import limiter
+from web.services import Services
 
-_INDEX = """<!doctype html>
-<html lang="nl"><head><meta charset="utf-8"><title>ZVH Regie</title></head>
-<body><h1>ZVH Regie</h1><p>Procesregie voor Zorg- en Veiligheidshuis De Baronie.</p>
-<h2>Processen</h2><ul>{% for p in processes %}<li>{{ p.name }} (v{{ p.version }})</li>{% endfor %}</ul>
-</body></html>"""
+csrf = CSRFProtect()
+login_manager = LoginManager()
+LANGUAGES = ("nl", "en")
+
+
+def _select_locale() -> str:
+    chosen = session.get("taal")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    return request.accept_languages.best_match(LANGUAGES) or "nl"
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the Flask app from the environment (or `test_config`)."""
+    """Build the app from the environment; `test_config` overrides (tests pass their database and clock)."""
     settings = Settings.from_env()
-    app = Flask(__name__)
-    app.config.from_mapping(SECRET_KEY=settings.secret_key, ZVH_DATABASE_URL=settings.database_url)
+    app = Flask(__name__, static_folder="static", template_folder="templates")
+    app.config.from_mapping(
+        SECRET_KEY=settings.secret_key,
+        ZVH_DATABASE_URL=settings.database_url,
+        ZVH_REDIS_URL=settings.redis_url,
+        ZVH_IDLE_MINUTES=15,
+        ZVH_CLOCK=None,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="zvh_sessie",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session; idle expiry is handled separately
+        BABEL_DEFAULT_LOCALE="nl",
+        BABEL_TRANSLATION_DIRECTORIES="translations",
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
     if test_config:
         app.config.update(test_config)
-    db = Database(app.config["ZVH_DATABASE_URL"])
 
-    @app.get("/")
-    def index() -> str:
-        with db.reader() as session:
-            return render_template_string(_INDEX, processes=list_processes(session))
+    database = Database(app.config["ZVH_DATABASE_URL"])
+    runtime = Runtime.from_settings(settings)
+    if app.config["ZVH_CLOCK"] is not None:
+        runtime = runtime.with_clock(app.config["ZVH_CLOCK"])
+    app.extensions["zvh"] = Services(database, runtime)
 
+    csrf.init_app(app)
+    Babel(app, locale_selector=_select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        with database.reader() as db_session:
+            user = db_session.get(User, int(user_id))
+            return user if user is not None and user.active else None
+
+    from web import errors, filters, security
+    from web.api.routes import bp as api
+    from web.auth.routes import bp as auth
+    from web.cases.routes import bp as cases
+    from web.inbox.routes import bp as inbox
+    from web.tasks.routes import bp as tasks
+
+    security.init_app(app)
+    errors.init_app(app)
+    filters.init_app(app)
+    csrf.exempt(api)
+    for blueprint in (auth, inbox, tasks, cases, api):
+        app.register_blueprint(blueprint)
     return app

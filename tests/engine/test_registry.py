@@ -290,13 +290,16 @@ def test_deploy__miwg_reference_files_deploy_or_are_refused_with_a_reason(
 
 DEFINITIONS = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$defs": {"bsn": {"type": "string", "format": "bsn", "title": "BSN"}},
+    "$defs": {
+        "bsn": {"type": "string", "format": "bsn", "title": "BSN"},
+        "persoon": {"type": "object", "properties": {"bsn": {"$ref": "#/$defs/bsn"}}},
+    },
 }
 
 
 def test_deploy__forms_may_share_definitions_through_ref(db: Database, tmp_path: Path) -> None:
     write(tmp_path, "definities.json", DEFINITIONS)
-    write(tmp_path, "persoon.json", {"type": "object", "properties": {"bsn": {"$ref": "definities.json#/$defs/bsn"}}})
+    write(tmp_path, "persoon.json", {"type": "object", "properties": {"wie": {"$ref": "definities.json#/$defs/persoon"}}})
 
     deployment = _deploy(db, write(tmp_path, "p.bpmn", linear(user_task("T1", "Persoon", "persoon"))))
 

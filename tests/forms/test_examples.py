@@ -32,7 +32,7 @@ def examples(name: str) -> dict[str, Any]:
 def test_form__is_a_valid_schema_with_dutch_labels(name: str) -> None:
     form = load_form(name)
 
-    assert check_schema(form.schema, resources=DOCUMENTS) is None
+    assert check_schema(form.schema, name=name, resources=DOCUMENTS) is None
     assert form.schema.get("title"), "the form needs a title"
     untitled = [field for field, spec in form.resolved_schema.get("properties", {}).items() if not spec.get("title")]
     assert untitled == [], "every field needs a (Dutch) label"

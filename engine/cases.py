@@ -1,0 +1,159 @@
+"""The case view: header, timeline of what was done and decided, open tasks, and the diagram with its markers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.access import participants, visible_instance
+from engine.audit import events_for_instance
+from engine.forms import Form
+from engine.inbox import InboxRow, list_tasks
+from engine.models import AuditEvent, Instance, Participant, User
+from engine.runtime import Runtime, WorkflowInstance
+from engine.spiff import role_key
+
+#: Audit actions shown in the timeline (views and claims are access records, not steps of the case).
+TIMELINE_ACTIONS = frozenset({"start", "complete", "timer", "handover", "error", "retry", "reassign", "participant"})
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One thing that happened in a case: who, when, what, and the values submitted (for completions)."""
+
+    at: datetime
+    actor: str
+    action: str
+    summary: str
+    element_id: str | None
+    form: Form | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """Everything the case page shows about one instance."""
+
+    instance: Instance
+    process_name: str
+    version: int
+    procesregisseur: str | None
+    timeline: list[TimelineEntry]
+    open_tasks: list[InboxRow]
+    participants: list[tuple[User, Participant]]
+    diagram: str
+    completed_elements: list[str]
+    current_elements: list[str]
+    waiting_elements: list[str]
+    follow_ups: list[Instance]
+    parent: Instance | None
+
+
+def _all_tasks(loaded: WorkflowInstance) -> Iterator[Any]:
+    workflow = loaded.workflow
+    for part in [workflow, *workflow.subprocesses.values()]:
+        yield from part.tasks.values()
+
+
+def _submitted(loaded: WorkflowInstance) -> dict[str, tuple[Form | None, dict[str, Any]]]:
+    """Per completed human task (by task id): its form and the values that were submitted with it."""
+    submitted: dict[str, tuple[Form | None, dict[str, Any]]] = {}
+    for task in _all_tasks(loaded):
+        if not task.task_spec.manual or task.state != TaskState.COMPLETED:
+            continue
+        form = loaded.version.form_for(task.task_spec)
+        before = task.parent.data if task.parent is not None else {}
+        values = {key: task.data[key] for key in form.fields if key in task.data and before.get(key) != task.data[key]}
+        submitted[str(task.id)] = (form if form.name else None, values)
+    return submitted
+
+
+def _start_values(loaded: WorkflowInstance) -> tuple[Form | None, dict[str, Any]]:
+    for spec in loaded.version.spec.start.outputs:
+        form = loaded.version.form_for(spec)
+        if form.name:
+            data = loaded.workflow.task_tree.data
+            return form, {key: data[key] for key in form.fields if key in data}
+    return None, {}
+
+
+def _element_states(loaded: WorkflowInstance) -> tuple[list[str], list[str], list[str]]:
+    completed, current, waiting = set(), set(), set()
+    for task in _all_tasks(loaded):
+        element = task.task_spec.bpmn_id
+        if element is None:
+            continue
+        if task.state == TaskState.COMPLETED:
+            completed.add(element)
+        elif task.state == TaskState.READY and task.task_spec.manual:
+            current.add(element)
+        elif task.state in (TaskState.WAITING, TaskState.ERROR):
+            waiting.add(element)
+    return sorted(completed - current), sorted(current), sorted(waiting - current)
+
+
+def _procesregisseur(session: Session, loaded: WorkflowInstance, events: list[AuditEvent]) -> str | None:
+    """Who directs the case: the latest person to complete a step in the Procesregisseur lane."""
+    lane_tasks = {
+        str(task.id)
+        for task in _all_tasks(loaded)
+        if task.task_spec.manual and role_key(task.task_spec.lane) == "procesregisseur"
+    }
+    usernames = [e.actor for e in events if e.action == "complete" and e.task_id in lane_tasks]
+    if not usernames:
+        return None
+    user = session.scalar(select(User).where(User.username == usernames[-1]))
+    return user.display_name if user else usernames[-1]
+
+
+def case_view(session: Session, runtime: Runtime, *, user: User, instance_id: int) -> CaseView:
+    """The case page of one instance for `user` (`NotFound` when they may not see it)."""
+    instance = visible_instance(session, user, instance_id)
+    loaded = runtime.load(session, instance_id)
+    events = events_for_instance(session, instance_id)
+    names = {u.username: u.display_name for u in session.scalars(select(User))}
+    submitted = _submitted(loaded)
+    timeline = []
+    for event in events:
+        if event.action not in TIMELINE_ACTIONS:
+            continue
+        form: Form | None = None
+        values: dict[str, Any] = {}
+        if event.action == "complete" and event.task_id in submitted:
+            form, values = submitted[event.task_id]
+        elif event.action == "start":
+            form, values = _start_values(loaded)
+        timeline.append(
+            TimelineEntry(
+                event.at,
+                names.get(event.actor, event.actor),
+                event.action,
+                event.summary,
+                event.element_id,
+                form,
+                values,
+            )
+        )
+    completed, current, waiting = _element_states(loaded)
+    version = instance.process_version
+    return CaseView(
+        instance=instance,
+        process_name=loaded.version.name,
+        version=version.version,
+        procesregisseur=_procesregisseur(session, loaded, events),
+        timeline=timeline,
+        open_tasks=list_tasks(session, instance_id=instance_id, limit=100).tasks,
+        participants=participants(session, instance_id),
+        diagram=version.files["bpmn"][version.main_file],
+        completed_elements=completed,
+        current_elements=current,
+        waiting_elements=waiting,
+        follow_ups=list(session.scalars(select(Instance).where(Instance.parent_instance_id == instance_id))),
+        parent=session.get(Instance, instance.parent_instance_id) if instance.parent_instance_id else None,
+    )

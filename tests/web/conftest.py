@@ -1,0 +1,137 @@
+"""Fixtures for the web tests: an app on a SQLite copy with small test processes and one user per role."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from engine.clock import FixedClock
+from engine.db import Database
+from engine.migrate import upgrade_to_head
+from engine.registry import deploy_file
+from engine.users import create_user
+from tests.engine.bpmn import flow, process, user_task, write
+from web import create_app
+
+PASSWORD = "test-wachtwoord-123"
+USERS = {
+    "mila": ("Mila Melder", ["melder"]),
+    "sven": ("Sven Screener", ["screener"]),
+    "sanne": ("Sanne Screener", ["screener"]),
+    "coen": ("Coen Coördinator", ["coordinator"]),
+    "mariska": ("Mariska Manager", ["manager"]),
+    "otto": ("Otto Buitenstaander", ["gemeente"]),
+    "pim": ("Pim Regisseur", ["procesregisseur"]),
+}
+
+MELDING = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Melding",
+    "type": "object",
+    "properties": {
+        "gemeente": {"$ref": "definities.json#/$defs/gemeente"},
+        "betrokkenen": {"$ref": "definities.json#/$defs/betrokkenen"},
+        "aanleiding": {"type": "string", "title": "Aanleiding", "minLength": 5, "maxLength": 2000},
+    },
+    "required": ["gemeente", "betrokkenen", "aanleiding"],
+}
+BEOORDELING = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Beoordeling",
+    "type": "object",
+    "properties": {
+        "besluit": {"type": "string", "title": "Besluit", "enum": ["oppakken", "afwijzen"]},
+        "toelichting": {"type": "string", "title": "Toelichting", "maxLength": 500},
+        "casusnummer": {"type": "string", "title": "Casusnummer", "readOnly": True},
+    },
+    "required": ["besluit"],
+    "if": {"properties": {"besluit": {"const": "afwijzen"}}, "required": ["besluit"]},
+    "then": {"required": ["toelichting"]},
+}
+START_FORM = (
+    "<bpmn:extensionElements><spiffworkflow:properties>"
+    '<spiffworkflow:property name="formJsonSchemaFilename" value="melding.json"/>'
+    "</spiffworkflow:properties></bpmn:extensionElements>"
+)
+
+
+def melding_process() -> str:
+    body = (
+        f'<bpmn:startEvent id="S">{START_FORM}</bpmn:startEvent>'
+        + user_task("Beoordelen", "Beoordeel de melding", "beoordeling").replace(
+            "</spiffworkflow:properties>",
+            "</spiffworkflow:properties><spiffworkflow:instructionsForEndUser>"
+            "Beoordeel casus **{{ casusnummer }}**. &lt;script&gt;alert(1)&lt;/script&gt;"
+            "</spiffworkflow:instructionsForEndUser>",
+        )
+        + '<bpmn:exclusiveGateway id="G" default="Nee"/>'
+        + user_task("Uitvoeren", "Voer de aanpak uit")
+        + user_task("Afronden", "Rond de melding af")
+        + '<bpmn:endEvent id="E1"/><bpmn:endEvent id="E2"/>'
+        + flow("F1", "S", "Beoordelen") + flow("F2", "Beoordelen", "G")
+        + flow("Ja", "G", "Uitvoeren", 'besluit == "oppakken"') + flow("Nee", "G", "E2")
+        + flow("F3", "Uitvoeren", "Afronden") + flow("F4", "Afronden", "E1")
+    )
+    lanes = {"Melder": ["S"], "Screener": ["Beoordelen", "G", "Uitvoeren", "Afronden", "E1", "E2"]}
+    return process(body, process_id="melding", name="Melding", lanes=lanes)
+
+
+@pytest.fixture(scope="session")
+def web_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("web")
+    path = folder / "zvh.sqlite3"
+    url = f"sqlite:///{path}"
+    upgrade_to_head(url)
+    forms = Path(__file__).resolve().parents[2] / "forms"
+    write(folder, "melding.json", MELDING)
+    write(folder, "beoordeling.json", BEOORDELING)
+    database = Database(url)
+    with database.transaction() as session:
+        deploy_file(session, write(folder, "melding.bpmn", melding_process()), actor="tests", search_paths=[forms])
+        for username, (name, roles) in USERS.items():
+            create_user(session, username=username, display_name=name, roles=roles, password=PASSWORD)
+    database.dispose()
+    return path
+
+
+@pytest.fixture
+def app(web_template: Path, tmp_path: Path, clock: FixedClock) -> Iterator[Flask]:
+    path = tmp_path / "zvh.sqlite3"
+    shutil.copyfile(web_template, path)
+    application = create_app({"ZVH_DATABASE_URL": f"sqlite:///{path}", "ZVH_CLOCK": clock, "TESTING": True,
+                              "SECRET_KEY": "test-secret"})
+    yield application
+    application.extensions["zvh"].db.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def csrf_token(client: FlaskClient, path: str = "/inloggen") -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client: FlaskClient, username: str, password: str = PASSWORD) -> None:
+    token = csrf_token(client)
+    response = client.post("/inloggen", data={"gebruikersnaam": username, "wachtwoord": password, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+@pytest.fixture
+def as_user(client: FlaskClient):
+    def sign_in(username: str) -> FlaskClient:
+        login(client, username)
+        return client
+
+    return sign_in

@@ -1,0 +1,79 @@
+"""One place that turns errors into answers: JSON under /api, a page everywhere else."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
+from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import ConfigurationError, Conflict, InvalidInput, NotFound, PermissionDenied, ZvhError
+
+STATUS = {NotFound: 404, PermissionDenied: 403, Conflict: 409, InvalidInput: 422, ConfigurationError: 409}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _zvh_error(error: ZvhError) -> tuple[Response | str, int]:
+    status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
+    if wants_json():
+        return jsonify(error.as_dict()), status
+    return render_template("errors/error.html", status=status, message=error.message), status
+
+
+def _http_error(error: HTTPException) -> tuple[Response | str, int] | HTTPException:
+    status = error.code or 500
+    if status < 400:
+        return error
+    messages = {
+        400: _("Het verzoek klopt niet."),
+        401: _("U bent niet ingelogd."),
+        403: _("U heeft geen toegang tot deze pagina."),
+        404: _("Deze pagina bestaat niet of u heeft er geen toegang toe."),
+        405: _("Deze actie is hier niet mogelijk."),
+        413: _("Het verzoek is te groot."),
+        429: _("Te veel verzoeken. Probeer het later opnieuw."),
+    }
+    message = messages.get(status, _("Er ging iets mis. Probeer het later opnieuw."))
+    if isinstance(error, RateLimitExceeded) and request.endpoint == "auth.login":
+        from web.auth.routes import locked_out
+
+        return locked_out()
+    if wants_json():
+        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                429: "rate_limited"}.get(status, "bad_request" if status < 500 else "server_error")
+        return jsonify({"error": code, "message": message}), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def _unexpected(error: Exception) -> tuple[Response | str, int]:
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    message = _("Er ging iets mis. Probeer het later opnieuw.")
+    if wants_json():
+        return jsonify({"error": "server_error", "message": message}), 500
+    return render_template("errors/error.html", status=500, message=message), 500
+
+
+def _csrf_error(error: CSRFError) -> ResponseReturnValue:
+    from web.tasks.routes import csrf_failed_on_task
+
+    kept = csrf_failed_on_task(error)
+    if kept is not None:
+        return kept
+    message = _("Het formulier was verlopen of ongeldig. Ga terug, vernieuw de pagina en probeer het opnieuw.")
+    if wants_json():
+        return jsonify({"error": "csrf", "message": message}), 400
+    return render_template("errors/error.html", status=400, message=message), 400
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(ZvhError, _zvh_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

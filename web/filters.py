@@ -1,0 +1,54 @@
+"""Template helpers: dates in Dutch local time, readable values, status labels."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def local_datetime(moment: datetime | None) -> str:
+    """`02-03-2026 09:00` in Dutch local time."""
+    return moment.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M") if moment else "–"
+
+
+def display_value(value: Any) -> str:
+    """A process value as readable text (lists joined, groups summarised, booleans as ja/nee)."""
+    if value is None or value == "" or value == []:
+        return "–"
+    if isinstance(value, bool):
+        return _("ja") if value else _("nee")
+    if isinstance(value, (datetime, date)):
+        return local_datetime(value) if isinstance(value, datetime) else value.strftime("%d-%m-%Y")
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {display_value(item)}" for key, item in value.items() if item not in (None, ""))
+    if isinstance(value, list):
+        return "; ".join(display_value(item) for item in value)
+    return str(value)
+
+
+def status_label(status: str) -> str:
+    labels = {
+        "running": _("loopt"), "waiting": _("wacht op termijn"), "completed": _("afgerond"),
+        "error": _("vastgelopen"), "suspended": _("gepauzeerd"), "terminated": _("beëindigd"),
+    }
+    return labels.get(status, status)
+
+
+def init_app(app: Flask) -> None:
+    from web.schema_form import field_id
+    from web.services import now
+
+    app.add_template_filter(local_datetime)
+    app.add_template_filter(display_value)
+    app.add_template_filter(id, "id")
+    app.add_template_global(status_label)
+    app.add_template_global(field_id)
+    app.add_template_global(now, "now_utc")
+    app.add_template_global(lambda: str(get_locale() or "nl"), "current_language")

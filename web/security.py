@@ -1,0 +1,77 @@
+"""Security headers, the session cookie, and the idle timeout."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, Response, flash, request, session
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        # bpmn-js sets style attributes on the SVG it draws; scripts stay strictly 'self'.
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+#: Set in the session when an idle session was ended, so a form posted after expiry can be kept as a draft.
+EXPIRED_USER = "verlopen_gebruiker"
+LAST_SEEN = "laatst_actief"
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came in over https."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _enforce_idle_timeout() -> None:
+    """End a session that was idle longer than ZVH_IDLE_MINUTES; remember who it was (for draft rescue)."""
+    if request.endpoint in ("static", "auth.session_status") or not current_user.is_authenticated:
+        return
+    from flask import current_app
+
+    idle_seconds = 60 * int(current_app.config["ZVH_IDLE_MINUTES"])
+    now = time.time()
+    last_seen = session.get(LAST_SEEN)
+    if last_seen is not None and now - float(last_seen) > idle_seconds:
+        user_id = current_user.id
+        logout_user()
+        session.pop(LAST_SEEN, None)
+        session[EXPIRED_USER] = user_id
+        flash(_("Uw sessie was verlopen omdat u een tijd niets heeft gedaan. Log opnieuw in."), "warning")
+        return
+    session[LAST_SEEN] = now
+    session.permanent = True
+
+
+def init_app(app: Flask) -> None:
+    app.session_interface = _SessionInterface()
+    app.before_request(_enforce_idle_timeout)
+    app.after_request(_security_headers)

@@ -1,0 +1,283 @@
+"""The task page: the form rendered from its JSON Schema, drafts, completion, and starting processes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from engine.audit import record_view
+from engine.drafts import discard_drafts, load_draft, save_draft
+from engine.errors import ConfigurationError, Conflict, InvalidInput, NotFound
+from engine.forms import CONFIRMATION, Form
+from engine.inbox import InboxRow, list_tasks
+from engine.models import User
+from engine.registry import latest_version, list_processes, load_version
+from web.auth.routes import expired_user_id
+from web.schema_form import apply_row_action, field_labels, label_for, parse_submission, render_form_fields
+from web.services import me, now, reader, runtime, transaction
+from web.tasks.instructions import render_instructions
+
+bp = Blueprint("tasks", __name__)
+
+COMPLETE, DRAFT = "afronden", "concept"
+
+
+def _login_redirect() -> ResponseReturnValue:
+    return redirect(url_for("auth.login", next=request.path))
+
+
+def _my_task(session: Any, user: User, task_id: str) -> InboxRow:
+    """An open task the user may work on; anything else is 'not found' (existence is not revealed)."""
+    rows = list_tasks(session, user=user, task_id=task_id, with_total=False).tasks
+    if not rows:
+        raise NotFound(_("Deze taak bestaat niet (meer) of u heeft er geen toegang toe."))
+    return rows[0]
+
+
+def _task_context(session: Any, user: User, task_id: str) -> dict[str, Any]:
+    row = _my_task(session, user, task_id)
+    loaded = runtime().load(session, row.instance_id)
+    spiff_task = loaded.find_task(task_id)
+    if spiff_task is None:
+        raise NotFound(_("Deze taak bestaat niet (meer) of u heeft er geen toegang toe."))
+    form = loaded.version.form_for(spiff_task.task_spec)
+    data = dict(spiff_task.data)
+    return {
+        "task": row,
+        "instance": loaded.row,
+        "form": form,
+        "data": data,
+        "instructions": render_instructions(spiff_task.task_spec.extensions.get("instructionsForEndUser"), data),
+    }
+
+
+def _form_values(form: Form, data: dict[str, Any]) -> dict[str, Any]:
+    """What the form shows at first: values the case already has for its fields."""
+    return {key: data[key] for key in form.fields if key in data}
+
+
+def _render_task(context: dict[str, Any], values: dict[str, Any], errors: dict[str, list[str]], status: int = 200,
+                 message: str | None = None) -> ResponseReturnValue:
+    form: Form = context["form"]
+    labels = field_labels(form.resolved_schema)
+    summary = [(path, label_for(labels, path), text) for path, texts in errors.items() for text in texts]
+    return render_template(
+        "tasks/task.html",
+        fields=render_form_fields(form.resolved_schema, form.ui_schema, values, errors),
+        summary=summary,
+        message=message,
+        **context,
+    ), status
+
+
+@bp.get("/taken/<task_id>")
+def task(task_id: str) -> ResponseReturnValue:
+    if not current_user.is_authenticated:
+        return _login_redirect()
+    user = me()
+    with transaction() as session:
+        context = _task_context(session, user, task_id)
+        draft = load_draft(session, task_id=task_id, user=user)
+        record_view(session, actor=user.username, instance_id=context["instance"].id,
+                    what=f"task {context['task'].name}", at=now())
+    values = _form_values(context["form"], context["data"])
+    message = None
+    if draft is not None:
+        values.update(draft.data)
+        message = _("U werkt verder aan uw concept van %(moment)s.", moment=draft.saved_at.strftime("%d-%m-%Y %H:%M"))
+    return _render_task(context, values, {}, message=message)
+
+
+@bp.post("/taken/<task_id>")
+def submit(task_id: str) -> ResponseReturnValue:
+    if not current_user.is_authenticated:
+        return _rescue_after_expiry(task_id)
+    user = me()
+    action = request.form.get("_actie", COMPLETE)
+    with reader() as session:
+        context = _task_context(session, user, task_id)
+    form: Form = context["form"]
+    values = parse_submission(form.resolved_schema, request.form)
+    if action == DRAFT:
+        with transaction() as session:
+            save_draft(session, task_id=task_id, user=user, data=values, at=now())
+        flash(_("Concept opgeslagen. U kunt later verder."), "success")
+        return redirect(url_for("tasks.task", task_id=task_id))
+    if action != COMPLETE:
+        return _render_task(context, apply_row_action(form.resolved_schema, values, action), {})
+    lock_version = request.form.get("_lock_version", type=int)
+    try:
+        with transaction() as session:
+            outcome = runtime().complete_task(
+                session, task_id=task_id, actor=user, data=values, lock_version=lock_version,
+                locale=_locale(),
+            )
+    except InvalidInput as invalid:
+        return _render_task(context, values, invalid.fields, status=422)
+    except (Conflict, ConfigurationError) as problem:
+        return _after_conflict(task_id, context, values, problem.message)
+    if outcome.instance.status == "error":
+        flash(_("Uw stap is opgeslagen, maar het proces liep daarna vast; beheer is op de hoogte."), "warning")
+    else:
+        flash(_("Taak '%(naam)s' afgerond.", naam=context["task"].name), "success")
+    if outcome.next_tasks:
+        return redirect(url_for("tasks.task", task_id=outcome.next_tasks[0].id))
+    return redirect(url_for("inbox.index"))
+
+
+def _locale() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "nl")
+
+
+def _after_conflict(task_id: str, context: dict[str, Any], values: dict[str, Any], message: str) -> ResponseReturnValue:
+    """A colleague was first, the user submitted twice, or the case changed: say so, keep what was typed."""
+    with reader() as session:
+        still_open = bool(list_tasks(session, user=me(), task_id=task_id, with_total=False).tasks)
+        if still_open:
+            fresh = _task_context(session, me(), task_id)
+    if not still_open:
+        return render_template("tasks/gone.html", message=message), 409
+    return _render_task(fresh, values, {}, status=409, message=message)
+
+
+def _rescue_after_expiry(task_id: str) -> ResponseReturnValue:
+    """A form posted after the idle timeout: keep what was typed as the user's draft, then ask to sign in."""
+    user_id = expired_user_id()
+    if user_id is not None:
+        with transaction() as session:
+            user = session.get(User, user_id)
+            rows = list_tasks(session, user=user, task_id=task_id, with_total=False).tasks if user else []
+            if user is not None and rows:
+                loaded = runtime().load(session, rows[0].instance_id)
+                spiff_task = loaded.find_task(task_id)
+                form = loaded.version.form_for(spiff_task.task_spec) if spiff_task is not None else CONFIRMATION
+                save_draft(session, task_id=task_id, user=user, data=parse_submission(form.resolved_schema,
+                                                                                        request.form), at=now())
+                flash(_("Wat u invulde is bewaard als concept. Log opnieuw in om verder te gaan."), "warning")
+    return _login_redirect()
+
+
+def _rescue_start_after_expiry(process_key: str) -> ResponseReturnValue:
+    """A start form posted after the idle timeout: keep what was typed as a draft, then ask to sign in."""
+    user_id = expired_user_id()
+    if user_id is not None:
+        with transaction() as session:
+            user = session.get(User, user_id)
+            if user is not None and process_key in dict(_startable(session, user)):
+                form = _start_context(session, user, process_key)["form"]
+                save_draft(session, task_id=_start_draft_key(process_key), user=user,
+                           data=parse_submission(form.resolved_schema, request.form), at=now())
+                flash(_("Wat u invulde is bewaard als concept. Log opnieuw in om verder te gaan."), "warning")
+    return _login_redirect()
+
+
+def csrf_failed_on_task(error: CSRFError) -> ResponseReturnValue | None:
+    """A task form with an expired or missing CSRF token: show it again with what was typed, save nothing."""
+    if request.endpoint != "tasks.submit" or not current_user.is_authenticated:
+        return None
+    task_id = (request.view_args or {}).get("task_id", "")
+    with reader() as session:
+        context = _task_context(session, me(), task_id)
+    values = parse_submission(context["form"].resolved_schema, request.form)
+    return _render_task(context, values, {}, status=400,
+                        message=_("Het formulier was verlopen. Controleer uw invoer en verstuur het opnieuw."))
+
+
+# --- starting processes -----------------------------------------------------------------------------------------
+
+
+def _startable(session: Any, user: User) -> list[tuple[str, str]]:
+    startable = []
+    for version in list_processes(session):
+        loaded = load_version(version)
+        if loaded.user_startable and (not loaded.start_roles or loaded.start_roles & user.role_keys):
+            startable.append((version.process_key, version.name))
+    return startable
+
+
+@bp.get("/starten")
+def start_list() -> ResponseReturnValue:
+    if not current_user.is_authenticated:
+        return _login_redirect()
+    with reader() as session:
+        processes = _startable(session, me())
+    return render_template("tasks/start_list.html", processes=processes)
+
+
+def _start_context(session: Any, user: User, process_key: str) -> dict[str, Any]:
+    if process_key not in dict(_startable(session, user)):
+        raise NotFound(_("Dit proces bestaat niet of u mag het niet starten."))
+    stored = latest_version(session, process_key)
+    loaded = load_version(stored)
+    form = next((loaded.form_for(spec) for spec in loaded.spec.start.outputs if loaded.form_for(spec).name),
+                CONFIRMATION)
+    return {"process_key": process_key, "process_name": loaded.name, "form": form}
+
+
+def _render_start(context: dict[str, Any], values: dict[str, Any], errors: dict[str, list[str]],
+                  status: int = 200, message: str | None = None) -> ResponseReturnValue:
+    form: Form = context["form"]
+    labels = field_labels(form.resolved_schema)
+    summary = [(path, label_for(labels, path), text) for path, texts in errors.items() for text in texts]
+    return render_template(
+        "tasks/start.html",
+        fields=render_form_fields(form.resolved_schema, form.ui_schema, values, errors),
+        summary=summary,
+        message=message,
+        **context,
+    ), status
+
+
+def _start_draft_key(process_key: str) -> str:
+    return f"start:{process_key}"[:36]
+
+
+@bp.get("/starten/<process_key>")
+def start_form(process_key: str) -> ResponseReturnValue:
+    if not current_user.is_authenticated:
+        return _login_redirect()
+    with reader() as session:
+        context = _start_context(session, me(), process_key)
+        draft = load_draft(session, task_id=_start_draft_key(process_key), user=me())
+    return _render_start(context, dict(draft.data) if draft else {}, {})
+
+
+@bp.post("/starten/<process_key>")
+def start(process_key: str) -> ResponseReturnValue:
+    if not current_user.is_authenticated:
+        return _rescue_start_after_expiry(process_key)
+    user = me()
+    with reader() as session:
+        context = _start_context(session, user, process_key)
+    form: Form = context["form"]
+    values = parse_submission(form.resolved_schema, request.form)
+    action = request.form.get("_actie", COMPLETE)
+    if action == DRAFT:
+        with transaction() as session:
+            save_draft(session, task_id=_start_draft_key(process_key), user=user, data=values, at=now())
+        flash(_("Concept opgeslagen. U kunt later verder."), "success")
+        return redirect(url_for("tasks.start_form", process_key=process_key))
+    if action != COMPLETE:
+        return _render_start(context, apply_row_action(form.resolved_schema, values, action), {})
+    try:
+        with transaction() as session:
+            outcome = runtime().start_instance(session, process_key=process_key, actor=user, data=values,
+                                               locale=_locale())
+            discard_drafts(session, [_start_draft_key(process_key)])
+    except InvalidInput as invalid:
+        return _render_start(context, values, invalid.fields, status=422)
+    except (Conflict, ConfigurationError) as problem:
+        return _render_start(context, values, {}, status=409, message=problem.message)
+    flash(_("%(proces)s gestart als zaak %(nummer)s.", proces=context["process_name"],
+            nummer=outcome.instance.case_number), "success")
+    if outcome.next_tasks:
+        return redirect(url_for("tasks.task", task_id=outcome.next_tasks[0].id))
+    return redirect(url_for("cases.case", instance_id=outcome.instance.id))
+

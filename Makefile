@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+ASSETS := web/static/build/.built
+TRANSLATIONS := web/translations/en/LC_MESSAGES/messages.mo
 
 .PHONY: run test setup system-deps lint bench clean
 
@@ -13,7 +15,16 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-setup: $(INSTALLED)
+# Front-end bundles (bpmn-js, htmx, NL Design System CSS) are built from package-lock.json, never committed.
+$(ASSETS): package.json package-lock.json $(wildcard web/assets/*)
+	npm ci --no-audit --no-fund --loglevel=error
+	npm run build --silent
+	touch $@
+
+$(TRANSLATIONS): web/translations/en/LC_MESSAGES/messages.po $(INSTALLED)
+	$(BIN)/pybabel compile --use-fuzzy -d web/translations -f -q
+
+setup: $(INSTALLED) $(ASSETS) $(TRANSLATIONS)
 
 run: setup
 	$(BIN)/zvh init --demo

@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -111,15 +111,20 @@ def create_api_token(session: Session, *, user: User, name: str, at: datetime, a
     return token
 
 
+#: How stale `last_used_at` may get before a request writes it again (keeps API calls read-only mostly).
+TOKEN_USE_RESOLUTION = timedelta(minutes=5)
+
+
 def user_for_token(session: Session, token: str, *, at: datetime) -> User | None:
-    """The active user a (non-revoked) API token belongs to, or None."""
-    stored = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None))
-    )
-    if stored is None:
+    """The active user a (non-revoked) API token belongs to, or None; notes when the token was last used."""
+    row = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None), User.active)
+    ).first()
+    if row is None:
         return None
-    user = session.get(User, stored.user_id)
-    if user is None or not user.active:
-        return None
-    stored.last_used_at = at
+    stored, user = row
+    if stored.last_used_at is None or at - stored.last_used_at > TOKEN_USE_RESOLUTION:
+        stored.last_used_at = at
     return user

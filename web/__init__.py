@@ -23,10 +23,13 @@ LANGUAGES = ("nl", "en")
 
 
 def _select_locale() -> str:
+    """Dutch unless the user chose English (the API may ask for English per request)."""
     chosen = session.get("taal")
     if chosen in LANGUAGES:
         return str(chosen)
-    return request.accept_languages.best_match(LANGUAGES) or "nl"
+    if request.path.startswith("/api/"):
+        return request.accept_languages.best_match(LANGUAGES) or "nl"
+    return "nl"
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_wtf.csrf import CSRFError
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import ConfigurationError, Conflict, InvalidInput, NotFound, PermissionDenied, ZvhError
@@ -44,8 +44,13 @@ def _http_error(error: HTTPException) -> tuple[Response | str, int] | HTTPExcept
 
         return locked_out()
     if wants_json():
-        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                429: "rate_limited"}.get(status, "bad_request" if status < 500 else "server_error")
+        code = {
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            429: "rate_limited",
+        }.get(status, "bad_request" if status < 500 else "server_error")
         return jsonify({"error": code, "message": message}), status
     return render_template("errors/error.html", status=status, message=message), status
 

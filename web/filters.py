@@ -35,8 +35,12 @@ def display_value(value: Any) -> str:
 
 def status_label(status: str) -> str:
     labels = {
-        "running": _("loopt"), "waiting": _("wacht op termijn"), "completed": _("afgerond"),
-        "error": _("vastgelopen"), "suspended": _("gepauzeerd"), "terminated": _("beëindigd"),
+        "running": _("loopt"),
+        "waiting": _("wacht op termijn"),
+        "completed": _("afgerond"),
+        "error": _("vastgelopen"),
+        "suspended": _("gepauzeerd"),
+        "terminated": _("beëindigd"),
     }
     return labels.get(status, status)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, Response, flash, request, session
+from flask import Flask, Response, flash, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
@@ -37,7 +37,14 @@ class _SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 
+def _start_timer() -> None:
+    g.zvh_started = time.perf_counter()
+
+
 def _security_headers(response: Response) -> Response:
+    started = g.get("zvh_started")
+    if started is not None:  # lets monitoring (and bench/web_bench.py) see the server time of each request
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
@@ -73,5 +80,6 @@ def _enforce_idle_timeout() -> None:
 
 def init_app(app: Flask) -> None:
     app.session_interface = _SessionInterface()
+    app.before_request(_start_timer)
     app.before_request(_enforce_idle_timeout)
     app.after_request(_security_headers)

@@ -74,9 +74,12 @@ def melding_process() -> str:
         + user_task("Uitvoeren", "Voer de aanpak uit")
         + user_task("Afronden", "Rond de melding af")
         + '<bpmn:endEvent id="E1"/><bpmn:endEvent id="E2"/>'
-        + flow("F1", "S", "Beoordelen") + flow("F2", "Beoordelen", "G")
-        + flow("Ja", "G", "Uitvoeren", 'besluit == "oppakken"') + flow("Nee", "G", "E2")
-        + flow("F3", "Uitvoeren", "Afronden") + flow("F4", "Afronden", "E1")
+        + flow("F1", "S", "Beoordelen")
+        + flow("F2", "Beoordelen", "G")
+        + flow("Ja", "G", "Uitvoeren", 'besluit == "oppakken"')
+        + flow("Nee", "G", "E2")
+        + flow("F3", "Uitvoeren", "Afronden")
+        + flow("F4", "Afronden", "E1")
     )
     lanes = {"Melder": ["S"], "Screener": ["Beoordelen", "G", "Uitvoeren", "Afronden", "E1", "E2"]}
     return process(body, process_id="melding", name="Melding", lanes=lanes)
@@ -104,8 +107,9 @@ def web_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def app(web_template: Path, tmp_path: Path, clock: FixedClock) -> Iterator[Flask]:
     path = tmp_path / "zvh.sqlite3"
     shutil.copyfile(web_template, path)
-    application = create_app({"ZVH_DATABASE_URL": f"sqlite:///{path}", "ZVH_CLOCK": clock, "TESTING": True,
-                              "SECRET_KEY": "test-secret"})
+    application = create_app(
+        {"ZVH_DATABASE_URL": f"sqlite:///{path}", "ZVH_CLOCK": clock, "TESTING": True, "SECRET_KEY": "test-secret"}
+    )
     yield application
     application.extensions["zvh"].db.dispose()
 

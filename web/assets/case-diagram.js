@@ -18,7 +18,8 @@ if (container) {
       canvas.zoom("fit-viewport");
       container.dataset.geladen = "ja";
     })
-    .catch(() => {
+    .catch((error) => {
+      console.error("diagram:", error);
       container.textContent = container.dataset.fout;
     });
 }

@@ -67,8 +67,14 @@ def add(instance_id: int) -> ResponseReturnValue:
     try:
         with transaction() as session:
             colleague = get_user(session, request.form.get("collega", "").strip())
-            add_participant(session, instance_id=instance_id, actor=me(), user=colleague,
-                            reason=request.form.get("reden", ""), at=now())
+            add_participant(
+                session,
+                instance_id=instance_id,
+                actor=me(),
+                user=colleague,
+                reason=request.form.get("reden", ""),
+                at=now(),
+            )
     except NotFound:
         with reader() as session:
             visible_instance(session, me(), instance_id)  # 404 for a case the user may not see

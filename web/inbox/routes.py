@@ -7,9 +7,19 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from engine.errors import InvalidInput, ZvhError
-from engine.inbox import InboxQuery, delete_filter, inbox, may_see_team, save_filter, saved_filters, tab_counts
+from engine.errors import InvalidInput, NotFound, ZvhError
+from engine.inbox import (
+    InboxQuery,
+    delete_filter,
+    inbox,
+    list_tasks,
+    may_see_team,
+    save_filter,
+    saved_filters,
+    tab_counts,
+)
 from engine.models import ProcessVersion, User
 from engine.users import get_user
 from web.services import me, now, reader, runtime, transaction
@@ -17,8 +27,16 @@ from web.services import me, now, reader, runtime, transaction
 bp = Blueprint("inbox", __name__)
 
 GEMEENTEN = (
-    "Alphen-Chaam", "Altena", "Baarle-Nassau", "Breda", "Drimmelen", "Etten-Leur", "Geertruidenberg", "Oosterhout",
-    "Zundert", "Overig (zonder vaste verblijfplaats, buiten district, woonplaats geheim)",
+    "Alphen-Chaam",
+    "Altena",
+    "Baarle-Nassau",
+    "Breda",
+    "Drimmelen",
+    "Etten-Leur",
+    "Geertruidenberg",
+    "Oosterhout",
+    "Zundert",
+    "Overig (zonder vaste verblijfplaats, buiten district, woonplaats geheim)",
 )
 
 
@@ -54,17 +72,26 @@ def index() -> ResponseReturnValue:
             ).all(),
             "gemeenten": GEMEENTEN,
             "colleagues": session.scalars(select(User).where(User.active).order_by(User.display_name)).all()
-            if may_see_team(user) else [],
+            if may_see_team(user)
+            else [],
             "team": may_see_team(user),
         }
     template = "inbox/_table.html" if request.headers.get("HX-Request") else "inbox/index.html"
     return render_template(template, **context)
 
 
+def _visible_task(session: Session, user: User, task_id: str) -> None:
+    """404 for a task outside the user's inbox (coordinators see the team's), whether it exists or not."""
+    if list_tasks(session, user=None if may_see_team(user) else user, task_id=task_id, with_total=False).tasks:
+        return
+    raise NotFound(_("Deze taak bestaat niet (meer) of u heeft er geen toegang toe."))
+
+
 @bp.post("/taken/<task_id>/oppakken")
 @login_required
 def claim(task_id: str) -> ResponseReturnValue:
     with transaction() as session:
+        _visible_task(session, me(), task_id)
         runtime().claim_task(session, task_id=task_id, actor=me())
     flash(_("De taak staat nu op uw naam."), "success")
     return redirect(_back())
@@ -74,6 +101,7 @@ def claim(task_id: str) -> ResponseReturnValue:
 @login_required
 def unclaim(task_id: str) -> ResponseReturnValue:
     with transaction() as session:
+        _visible_task(session, me(), task_id)
         runtime().unclaim_task(session, task_id=task_id, actor=me())
     flash(_("De taak staat weer open voor de rol."), "success")
     return redirect(_back())
@@ -101,8 +129,10 @@ def reassign() -> ResponseReturnValue:
     except ZvhError as refused:
         flash(_("Niets is toegewezen: %(reden)s", reden=refused.message), "error")
         return redirect(_back())
-    flash(_("%(aantal)s taak/taken toegewezen aan %(naam)s.", aantal=len(task_ids), naam=colleague.display_name),
-          "success")
+    flash(
+        _("%(aantal)s taak/taken toegewezen aan %(naam)s.", aantal=len(task_ids), naam=colleague.display_name),
+        "success",
+    )
     return redirect(_back())
 
 

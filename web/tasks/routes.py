@@ -61,9 +61,16 @@ def _form_values(form: Form, data: dict[str, Any]) -> dict[str, Any]:
     return {key: data[key] for key in form.fields if key in data}
 
 
-def _render_task(context: dict[str, Any], values: dict[str, Any], errors: dict[str, list[str]], status: int = 200,
-                 message: str | None = None) -> ResponseReturnValue:
+def _render_task(
+    context: dict[str, Any],
+    values: dict[str, Any],
+    errors: dict[str, list[str]],
+    status: int = 200,
+    message: str | None = None,
+) -> ResponseReturnValue:
     form: Form = context["form"]
+    # Read-only context fields are never posted back: they always show what the case holds.
+    values = {**values, **{k: context["data"][k] for k in form.read_only_fields if k in context["data"]}}
     labels = field_labels(form.resolved_schema)
     summary = [(path, label_for(labels, path), text) for path, texts in errors.items() for text in texts]
     return render_template(
@@ -83,8 +90,13 @@ def task(task_id: str) -> ResponseReturnValue:
     with transaction() as session:
         context = _task_context(session, user, task_id)
         draft = load_draft(session, task_id=task_id, user=user)
-        record_view(session, actor=user.username, instance_id=context["instance"].id,
-                    what=f"task {context['task'].name}", at=now())
+        record_view(
+            session,
+            actor=user.username,
+            instance_id=context["instance"].id,
+            what=f"task {context['task'].name}",
+            at=now(),
+        )
     values = _form_values(context["form"], context["data"])
     message = None
     if draft is not None:
@@ -114,7 +126,11 @@ def submit(task_id: str) -> ResponseReturnValue:
     try:
         with transaction() as session:
             outcome = runtime().complete_task(
-                session, task_id=task_id, actor=user, data=values, lock_version=lock_version,
+                session,
+                task_id=task_id,
+                actor=user,
+                data=values,
+                lock_version=lock_version,
                 locale=_locale(),
             )
     except InvalidInput as invalid:
@@ -158,8 +174,13 @@ def _rescue_after_expiry(task_id: str) -> ResponseReturnValue:
                 loaded = runtime().load(session, rows[0].instance_id)
                 spiff_task = loaded.find_task(task_id)
                 form = loaded.version.form_for(spiff_task.task_spec) if spiff_task is not None else CONFIRMATION
-                save_draft(session, task_id=task_id, user=user, data=parse_submission(form.resolved_schema,
-                                                                                        request.form), at=now())
+                save_draft(
+                    session,
+                    task_id=task_id,
+                    user=user,
+                    data=parse_submission(form.resolved_schema, request.form),
+                    at=now(),
+                )
                 flash(_("Wat u invulde is bewaard als concept. Log opnieuw in om verder te gaan."), "warning")
     return _login_redirect()
 
@@ -172,8 +193,13 @@ def _rescue_start_after_expiry(process_key: str) -> ResponseReturnValue:
             user = session.get(User, user_id)
             if user is not None and process_key in dict(_startable(session, user)):
                 form = _start_context(session, user, process_key)["form"]
-                save_draft(session, task_id=_start_draft_key(process_key), user=user,
-                           data=parse_submission(form.resolved_schema, request.form), at=now())
+                save_draft(
+                    session,
+                    task_id=_start_draft_key(process_key),
+                    user=user,
+                    data=parse_submission(form.resolved_schema, request.form),
+                    at=now(),
+                )
                 flash(_("Wat u invulde is bewaard als concept. Log opnieuw in om verder te gaan."), "warning")
     return _login_redirect()
 
@@ -186,8 +212,13 @@ def csrf_failed_on_task(error: CSRFError) -> ResponseReturnValue | None:
     with reader() as session:
         context = _task_context(session, me(), task_id)
     values = parse_submission(context["form"].resolved_schema, request.form)
-    return _render_task(context, values, {}, status=400,
-                        message=_("Het formulier was verlopen. Controleer uw invoer en verstuur het opnieuw."))
+    return _render_task(
+        context,
+        values,
+        {},
+        status=400,
+        message=_("Het formulier was verlopen. Controleer uw invoer en verstuur het opnieuw."),
+    )
 
 
 # --- starting processes -----------------------------------------------------------------------------------------
@@ -216,13 +247,19 @@ def _start_context(session: Any, user: User, process_key: str) -> dict[str, Any]
         raise NotFound(_("Dit proces bestaat niet of u mag het niet starten."))
     stored = latest_version(session, process_key)
     loaded = load_version(stored)
-    form = next((loaded.form_for(spec) for spec in loaded.spec.start.outputs if loaded.form_for(spec).name),
-                CONFIRMATION)
+    form = next(
+        (loaded.form_for(spec) for spec in loaded.spec.start.outputs if loaded.form_for(spec).name), CONFIRMATION
+    )
     return {"process_key": process_key, "process_name": loaded.name, "form": form}
 
 
-def _render_start(context: dict[str, Any], values: dict[str, Any], errors: dict[str, list[str]],
-                  status: int = 200, message: str | None = None) -> ResponseReturnValue:
+def _render_start(
+    context: dict[str, Any],
+    values: dict[str, Any],
+    errors: dict[str, list[str]],
+    status: int = 200,
+    message: str | None = None,
+) -> ResponseReturnValue:
     form: Form = context["form"]
     labels = field_labels(form.resolved_schema)
     summary = [(path, label_for(labels, path), text) for path, texts in errors.items() for text in texts]
@@ -268,16 +305,22 @@ def start(process_key: str) -> ResponseReturnValue:
         return _render_start(context, apply_row_action(form.resolved_schema, values, action), {})
     try:
         with transaction() as session:
-            outcome = runtime().start_instance(session, process_key=process_key, actor=user, data=values,
-                                               locale=_locale())
+            outcome = runtime().start_instance(
+                session, process_key=process_key, actor=user, data=values, locale=_locale()
+            )
             discard_drafts(session, [_start_draft_key(process_key)])
     except InvalidInput as invalid:
         return _render_start(context, values, invalid.fields, status=422)
     except (Conflict, ConfigurationError) as problem:
         return _render_start(context, values, {}, status=409, message=problem.message)
-    flash(_("%(proces)s gestart als zaak %(nummer)s.", proces=context["process_name"],
-            nummer=outcome.instance.case_number), "success")
+    flash(
+        _(
+            "%(proces)s gestart als zaak %(nummer)s.",
+            proces=context["process_name"],
+            nummer=outcome.instance.case_number,
+        ),
+        "success",
+    )
     if outcome.next_tasks:
         return redirect(url_for("tasks.task", task_id=outcome.next_tasks[0].id))
     return redirect(url_for("cases.case", instance_id=outcome.instance.id))
-

@@ -1,0 +1,149 @@
+"""The case page and need-to-know: every route refuses what the user may not see, without revealing it exists."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from engine.models import AuditEvent
+from tests.web.conftest import login
+from tests.web.helpers import open_task_id, page_token, start_melding
+
+
+def complete_beoordeling(app: Flask, instance_id: int, username: str = "sven") -> None:
+    client = app.test_client()
+    login(client, username)
+    task_id = open_task_id(app, instance_id)
+    token = page_token(client, f"/taken/{task_id}")
+    response = client.post(f"/taken/{task_id}", data={"csrf_token": token, "_actie": "afronden", "besluit": "oppakken"})
+    assert response.status_code == 302
+
+
+def test_case__shows_header_timeline_with_decisions_and_open_tasks(app: Flask, as_user) -> None:
+    instance_id = start_melding(app)
+    complete_beoordeling(app, instance_id)
+    client = as_user("sven")
+
+    page = client.get(f"/zaken/{instance_id}").get_data(as_text=True)
+
+    assert "ZVH-2026-00001" in page and "Melding" in page and "Breda" in page
+    assert "Sven Screener" in page and "Besluit" in page and "oppakken" in page, "who decided what"
+    assert "Fenna Fictief" in page, "the referral's data is on the timeline"
+    assert "Voer de aanpak uit" in page, "open tasks"
+    assert 'data-bron="/zaken/' in page
+
+
+def test_case__diagram_endpoint_marks_completed_and_current_elements(app: Flask, as_user) -> None:
+    instance_id = start_melding(app)
+    complete_beoordeling(app, instance_id)
+    client = as_user("sven")
+
+    state = client.get(f"/zaken/{instance_id}/diagram").get_json()
+
+    assert state["xml"].lstrip().startswith("<?xml")
+    assert "Beoordelen" in state["completed"] and state["current"] == ["Uitvoeren"]
+
+
+def test_case__viewing_is_logged(app: Flask, as_user) -> None:
+    instance_id = start_melding(app)
+    client = as_user("mila")
+
+    client.get(f"/zaken/{instance_id}")
+
+    with app.extensions["zvh"].db.reader() as session:
+        views = session.query(AuditEvent).filter_by(action="view", instance_id=instance_id, actor="mila").count()
+    assert views == 1
+
+
+def test_case__the_starter_sees_it_in_my_cases(app: Flask, as_user) -> None:
+    instance_id = start_melding(app)
+
+    page = as_user("mila").get("/zaken").get_data(as_text=True)
+
+    assert f"/zaken/{instance_id}" in page
+
+
+def test_case__a_procesregisseur_can_add_a_participant_with_a_reason(app: Flask, as_user) -> None:
+    instance_id = start_melding(app)
+    complete_beoordeling(app, instance_id)
+    pim = app.test_client()
+    login(pim, "pim")
+    assert pim.get(f"/zaken/{instance_id}").status_code == 404, "not yet taking part"
+
+    with app.extensions["zvh"].db.transaction() as session:
+        from engine.access import take_part
+        from engine.users import get_user
+
+        take_part(
+            session,
+            instance_id=instance_id,
+            user_id=get_user(session, "pim").id,
+            reason="added",
+            at=app.extensions["zvh"].runtime.clock.now(),
+        )
+    token = page_token(pim, f"/zaken/{instance_id}")
+    pim.post(
+        f"/zaken/{instance_id}/deelnemers",
+        data={"csrf_token": token, "collega": "otto", "reden": "Gemeente levert woonbegeleiding"},
+    )
+
+    otto = as_user("otto")
+    assert otto.get(f"/zaken/{instance_id}").status_code == 200
+    with app.extensions["zvh"].db.reader() as session:
+        event = session.query(AuditEvent).filter_by(action="participant").one()
+    assert "woonbegeleiding" in event.summary and event.actor == "pim"
+
+
+def test_case__outsiders_get_not_found_for_every_case_route(app: Flask, as_user) -> None:
+    instance_id = start_melding(app)
+    task_id = open_task_id(app, instance_id)
+    client = as_user("otto")
+    token = page_token(client, "/taken")
+
+    gets = [f"/zaken/{instance_id}", f"/zaken/{instance_id}/diagram", f"/taken/{task_id}", "/zaken/999999"]
+    posts = [f"/zaken/{instance_id}/deelnemers", f"/taken/{task_id}", f"/taken/{task_id}/oppakken"]
+
+    assert [client.get(path).status_code for path in gets] == [404] * len(gets)
+    statuses = [
+        client.post(path, data={"csrf_token": token, "collega": "otto", "reden": "x"}).status_code for path in posts
+    ]
+    assert statuses == [404, 404, 404]
+    assert open_task_id(app, instance_id) == task_id
+
+
+def test_routes__anonymous_users_are_sent_to_sign_in(app: Flask, client: FlaskClient) -> None:
+    instance_id = start_melding(app)
+    task_id = open_task_id(app, instance_id)
+
+    for path in [
+        "/",
+        "/taken",
+        f"/taken/{task_id}",
+        "/zaken",
+        f"/zaken/{instance_id}",
+        "/starten",
+        "/starten/melding",
+        f"/zaken/{instance_id}/diagram",
+    ]:
+        response = client.get(path)
+        assert response.status_code == 302 and "/inloggen" in response.headers["Location"], path
+
+
+def test_routes__every_state_changing_route_needs_a_csrf_token(app: Flask, as_user) -> None:
+    instance_id = start_melding(app)
+    task_id = open_task_id(app, instance_id)
+    client = as_user("coen")
+
+    for path in [
+        f"/taken/{task_id}/oppakken",
+        f"/taken/{task_id}/teruggeven",
+        "/taken/toewijzen",
+        "/taken/filters",
+        f"/zaken/{instance_id}/deelnemers",
+        "/uitloggen",
+        "/sessie/verlengen",
+        "/starten/melding",
+    ]:
+        assert client.post(path, data={"collega": "sanne", "reden": "x", "naam": "x"}).status_code == 400, path
+    with app.extensions["zvh"].db.reader() as session:
+        assert session.query(AuditEvent).filter(AuditEvent.action.in_(["claim", "reassign"])).count() == 0

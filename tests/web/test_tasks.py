@@ -1,0 +1,240 @@
+"""The task page: the rendered form, server-side validation that keeps input, drafts, completion, conflicts."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from engine.models import Draft
+from tests.web.conftest import login
+from tests.web.helpers import MELDING_DATA, lock_version, open_task_id, page_token, start_melding
+from web.security import LAST_SEEN
+
+
+def test_task_page__renders_the_form_with_labels_instructions_and_case(app: Flask, as_user) -> None:
+    instance_id = start_melding(app)
+    client = as_user("sven")
+
+    response = client.get(f"/taken/{open_task_id(app, instance_id)}")
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Beoordeel de melding" in page
+    assert 'for="veld-besluit"' in page and 'id="veld-besluit"' in page
+    assert "<strong>ZVH-2026-00001</strong>" in page, "instructions are Markdown with process data"
+    assert "<script>alert(1)</script>" not in page, "HTML in instructions is never rendered"
+
+
+def test_task_page__invalid_data_shows_errors_and_keeps_what_was_typed(app: Flask, as_user) -> None:
+    instance_id = start_melding(app)
+    task_id = open_task_id(app, instance_id)
+    client = as_user("sven")
+    token = page_token(client, f"/taken/{task_id}")
+
+    response = client.post(
+        f"/taken/{task_id}",
+        data={
+            "csrf_token": token,
+            "_actie": "afronden",
+            "besluit": "afwijzen",
+            "toelichting": "",
+        },
+    )
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="foutoverzicht"' in page and 'href="#veld-toelichting"' in page
+    assert "Dit veld is verplicht" in page
+    assert 'value="afwijzen" selected' in page or 'value="afwijzen" checked' in page
+    assert open_task_id(app, instance_id) == task_id, "nothing was stored"
+
+
+def test_task_page__completing_opens_the_next_task_for_the_same_user(app: Flask, as_user) -> None:
+    instance_id = start_melding(app)
+    task_id = open_task_id(app, instance_id)
+    client = as_user("sven")
+    token = page_token(client, f"/taken/{task_id}")
+
+    response = client.post(f"/taken/{task_id}", data={"csrf_token": token, "_actie": "afronden", "besluit": "oppakken"})
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/taken/{open_task_id(app, instance_id, 'Uitvoeren')}"
+
+
+def test_task_page__double_submit_gives_a_clear_message_not_an_error_page(app: Flask, as_user) -> None:
+    instance_id = start_melding(app)
+    task_id = open_task_id(app, instance_id)
+    client = as_user("sven")
+    token = page_token(client, f"/taken/{task_id}")
+    data = {"csrf_token": token, "_actie": "afronden", "besluit": "afwijzen", "toelichting": "Geen ZVH-casus."}
+
+    first = client.post(f"/taken/{task_id}", data=data)
+    second = client.post(f"/taken/{task_id}", data=data)
+
+    assert first.status_code == 302
+    assert second.status_code in (404, 409)
+    assert "niet (meer)" in second.get_data(as_text=True) or "al afgerond" in second.get_data(as_text=True)
+
+
+def test_task_page__a_stale_lock_version_keeps_the_input_and_explains(app: Flask, as_user) -> None:
+    instance_id = start_melding(app)
+    task_id = open_task_id(app, instance_id)
+    client = as_user("sven")
+    page = client.get(f"/taken/{task_id}").get_data(as_text=True)
+    token = page_token(client, f"/taken/{task_id}")
+
+    response = client.post(
+        f"/taken/{task_id}",
+        data={
+            "csrf_token": token,
+            "_actie": "afronden",
+            "besluit": "afwijzen",
+            "toelichting": "Mijn toelichting",
+            "_lock_version": str(int(lock_version(page)) - 1),
+        },
+    )
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Mijn toelichting" in body
+    assert open_task_id(app, instance_id) == task_id
+
+
+def test_draft__survives_logout_and_is_shown_again(app: Flask, client: FlaskClient) -> None:
+    instance_id = start_melding(app)
+    task_id = open_task_id(app, instance_id)
+    login(client, "sven")
+    token = page_token(client, f"/taken/{task_id}")
+    saved = client.post(
+        f"/taken/{task_id}",
+        data={
+            "csrf_token": token,
+            "_actie": "concept",
+            "besluit": "afwijzen",
+            "toelichting": "Half af",
+        },
+    )
+    client.post("/uitloggen", data={"csrf_token": page_token(client, "/taken")})
+
+    login(client, "sven")
+    page = client.get(f"/taken/{task_id}").get_data(as_text=True)
+
+    assert saved.status_code == 302
+    assert "Half af" in page and "concept" in page
+
+
+def test_draft__a_form_posted_after_the_idle_timeout_is_kept_as_draft(app: Flask, client: FlaskClient) -> None:
+    instance_id = start_melding(app)
+    task_id = open_task_id(app, instance_id)
+    login(client, "sven")
+    token = page_token(client, f"/taken/{task_id}")
+    with client.session_transaction() as session:
+        session[LAST_SEEN] = time.time() - 20 * 60
+
+    response = client.post(
+        f"/taken/{task_id}",
+        data={
+            "csrf_token": token,
+            "_actie": "afronden",
+            "besluit": "afwijzen",
+            "toelichting": "Getypt voor de time-out",
+        },
+    )
+
+    assert response.status_code == 302 and "/inloggen" in response.headers["Location"]
+    with app.extensions["zvh"].db.reader() as db_session:
+        draft = db_session.query(Draft).filter_by(task_id=task_id).one()
+    assert draft.data["toelichting"] == "Getypt voor de time-out"
+    assert open_task_id(app, instance_id) == task_id, "nothing was completed"
+    login(client, "sven")
+    assert "Getypt voor de time-out" in client.get(f"/taken/{task_id}").get_data(as_text=True)
+
+
+def test_task_page__a_missing_csrf_token_saves_nothing_but_keeps_the_input(app: Flask, as_user) -> None:
+    instance_id = start_melding(app)
+    task_id = open_task_id(app, instance_id)
+    client = as_user("sven")
+
+    response = client.post(
+        f"/taken/{task_id}", data={"_actie": "afronden", "besluit": "afwijzen", "toelichting": "Zonder token"}
+    )
+
+    assert response.status_code == 400
+    assert "Zonder token" in response.get_data(as_text=True)
+    assert open_task_id(app, instance_id) == task_id
+
+
+def test_task_page__a_colleague_without_the_role_gets_not_found(app: Flask, as_user) -> None:
+    instance_id = start_melding(app)
+    task_id = open_task_id(app, instance_id)
+    client = as_user("otto")
+
+    assert client.get(f"/taken/{task_id}").status_code == 404
+    token = page_token(client, "/taken")
+    assert client.post(f"/taken/{task_id}", data={"csrf_token": token, "besluit": "oppakken"}).status_code == 404
+    assert client.get("/taken/bestaat-niet").status_code == 404
+
+
+def test_start__a_referral_with_an_invalid_bsn_is_refused_and_kept(app: Flask, as_user) -> None:
+    client = as_user("mila")
+    token = page_token(client, "/starten/melding")
+
+    response = client.post(
+        "/starten/melding",
+        data={
+            "csrf_token": token,
+            "_actie": "afronden",
+            "gemeente": "Breda",
+            "aanleiding": "Zorgen over de buurt",
+            "betrokkenen.0.naam": "Fenna Fictief",
+            "betrokkenen.0.bsn": "111222334",
+            "betrokkenen.0.rol": "hoofdbetrokkene",
+        },
+    )
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "elfproef" in page and 'value="111222334"' in page and "Zorgen over de buurt" in page
+
+    fixed = client.post(
+        "/starten/melding",
+        data={
+            "csrf_token": token,
+            "_actie": "afronden",
+            "gemeente": "Breda",
+            "aanleiding": "Zorgen over de buurt",
+            "betrokkenen.0.naam": "Fenna Fictief",
+            "betrokkenen.0.bsn": "111222333",
+            "betrokkenen.0.rol": "hoofdbetrokkene",
+        },
+    )
+    assert fixed.status_code == 302 and fixed.headers["Location"].startswith("/zaken/")
+
+
+def test_start__roles_outside_the_start_lane_get_not_found(app: Flask, as_user) -> None:
+    client = as_user("sven")
+
+    assert client.get("/starten/melding").status_code == 404
+    assert "melding" not in client.get("/starten").get_data(as_text=True).lower().split("<main")[1]
+
+
+def test_start__add_row_without_javascript_keeps_the_values(app: Flask, as_user) -> None:
+    client = as_user("mila")
+    token = page_token(client, "/starten/melding")
+
+    response = client.post(
+        "/starten/melding",
+        data={
+            "csrf_token": token,
+            "_actie": "toevoegen:betrokkenen",
+            "aanleiding": MELDING_DATA["aanleiding"],
+            "betrokkenen.0.naam": "Fenna Fictief",
+            "betrokkenen.0.rol": "hoofdbetrokkene",
+        },
+    )
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Fenna Fictief" in page and 'name="betrokkenen.1.naam"' in page

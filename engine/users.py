@@ -124,7 +124,8 @@ def user_for_token(session: Session, token: str, *, at: datetime) -> User | None
     ).first()
     if row is None:
         return None
-    stored, user = row
+    stored: ApiToken = row[0]
+    user: User = row[1]
     if stored.last_used_at is None or at - stored.last_used_at > TOKEN_USE_RESOLUTION:
         stored.last_used_at = at
     return user

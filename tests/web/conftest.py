@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -83,6 +84,19 @@ def melding_process() -> str:
     )
     lanes = {"Melder": ["S"], "Screener": ["Beoordelen", "G", "Uitvoeren", "Afronden", "E1", "E2"]}
     return process(body, process_id="melding", name="Melding", lanes=lanes)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations() -> None:
+    """The English catalogue compiled from its .po file (make setup does this too)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    folder = Path(__file__).resolve().parents[2] / "web" / "translations" / "en" / "LC_MESSAGES"
+    partial = folder / f"messages.mo.{os.getpid()}"
+    with (folder / "messages.po").open("rb") as po, partial.open("wb") as mo:
+        write_mo(mo, read_po(po))
+    partial.replace(folder / "messages.mo")  # atomic: parallel test runs never read half a file
 
 
 @pytest.fixture(scope="session")

@@ -109,3 +109,13 @@ def test_session_cookie__httponly_and_samesite_lax_and_secure_over_https(client:
 
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+
+
+def test_language__dutch_by_default_and_english_on_request(client: FlaskClient) -> None:
+    login(client, "sven")
+    assert "Mijn taken" in client.get("/taken", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+    client.post("/taal", data={"taal": "en", "terug": "/taken", "csrf_token": csrf_token(client, "/taken")})
+
+    page = client.get("/taken").get_data(as_text=True)
+    assert "My tasks" in page and '<html lang="en"' in page

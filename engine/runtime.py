@@ -752,7 +752,11 @@ def _choose_start_events(workflow: BpmnWorkflow, *, by_message: bool) -> None:
 
 
 def _task_due_at(task: Any) -> datetime | None:
-    """The earliest due moment of a timer attached to `task` (its boundary timer events are its siblings)."""
+    """The earliest deadline of a timer attached to `task` (its boundary timer events are its siblings).
+
+    A timer that already fired still names the deadline: a task that opens after its deadline passed shows as
+    overdue, not as a task without a deadline.
+    """
     parent = task.parent
     if parent is None:
         return None
@@ -760,7 +764,7 @@ def _task_due_at(task: Any) -> datetime | None:
         moment
         for sibling in parent.children
         if sibling is not task
-        and sibling.state == TaskState.WAITING
+        and sibling.state in (TaskState.WAITING, TaskState.COMPLETED)
         and type(getattr(sibling.task_spec, "event_definition", None)).__name__ in _CLOCKED_TIMERS
         and (moment := timer_due_at(sibling._get_internal_data("event_value"))) is not None
     ]

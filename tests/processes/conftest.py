@@ -26,8 +26,8 @@ def deployed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     upgrade_to_head(url)
     database = Database(url)
     with database.transaction() as session:
-        for path in process_files():
-            deploy_file(session, path, actor="tests", search_paths=[FORMS])
+        for bpmn in process_files():
+            deploy_file(session, bpmn, actor="tests", search_paths=[FORMS])
     database.dispose()
     return path
 

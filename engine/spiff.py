@@ -27,7 +27,14 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
-from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
+from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent,
+    ExclusiveGateway,
+    InclusiveGateway,
+    IntermediateCatchEvent,
+    StartEvent,
+)
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -41,6 +48,7 @@ from SpiffWorkflow.spiff.parser.event_parsers import (
     SpiffStartEventParser,
 )
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from engine.clock import Clock, as_utc
@@ -248,14 +256,23 @@ class _BoundaryEventParser(_ClockedTimerParsing, SpiffBoundaryEventParser):  # t
     pass
 
 
+class _GatewayParser(ConditionalGatewayParser):  # type: ignore[misc]
+    """Gateways keep their `spiffworkflow:properties`, so their conditions can read configurable values."""
+
+    def parse_extensions(self, node: Any = None) -> dict[str, Any]:
+        return SpiffTaskParser._parse_extensions(self.node if node is None else node)  # type: ignore[no-any-return]
+
+
 class ZvhParser(SpiffBpmnParser):  # type: ignore[misc]
-    """SpiffWorkflow's parser with clocked timers."""
+    """SpiffWorkflow's parser with clocked timers and gateway properties."""
 
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("startEvent"): (_StartEventParser, StartEvent),
         full_tag("boundaryEvent"): (_BoundaryEventParser, BoundaryEvent),
         full_tag("intermediateCatchEvent"): (_CatchEventParser, IntermediateCatchEvent),
+        full_tag("exclusiveGateway"): (_GatewayParser, ExclusiveGateway),
+        full_tag("inclusiveGateway"): (_GatewayParser, InclusiveGateway),
     }
 
 
@@ -327,10 +344,16 @@ def new_workflow(spec: Any, subprocess_specs: dict[str, Any], script_engine: San
     return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
 
 
+#: A lane with this name holds tasks for the person who started the case (their own, need-to-know), not a role.
+STARTER_LANE = "starter"
+
+
 def role_key(lane: str | None) -> str | None:
     """The role a lane stands for: lane `Procesregisseur` is role `procesregisseur`, `Re-integratiecoördinator`
-    is `re_integratiecoordinator` (lower case, accents dropped, anything else between words becomes `_`)."""
+    is `re_integratiecoordinator` (lower case, accents dropped, anything else between words becomes `_`).
+    The lane `Starter` stands for no role: its tasks belong to whoever started the case (None, like no lane)."""
     if lane is None:
         return None
     plain = unicodedata.normalize("NFKD", lane).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_") or None
+    key = re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_") or None
+    return None if key == STARTER_LANE else key

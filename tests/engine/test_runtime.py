@@ -670,3 +670,44 @@ def test_handover__a_process_with_both_start_events_starts_by_hand_or_by_message
         child = session.scalars(select(Instance).where(Instance.parent_instance_id == first.instance.id)).one()
     assert [t.name for t in open_tasks(db, child.id)] == ["Pak op"]
     assert instance_row(db, by_hand.instance.id).next_timer_due_at is None
+
+
+def test_starter_lane__tasks_go_to_the_person_who_started_the_case(
+    db: Database, runtime: Runtime, make_user: UserFactory, tmp_path: Path
+) -> None:
+    xml = linear(user_task("T1", "Vul aanmelding aan"), process_id="eigen",
+                 lanes={"Melder": ["S"], "Starter": ["T1", "E"]})
+    deploy(db, write(tmp_path, "e.bpmn", xml))
+    mila, max_ = make_user("mila", "melder"), make_user("max", "melder")
+
+    outcome = start(db, runtime, "eigen", mila)
+
+    assert [(t.name, t.role) for t in outcome.next_tasks] == [("Vul aanmelding aan", None)]
+    with db.reader() as session:
+        assert list_tasks(session, user=max_).total == 0, "another melder does not see it"
+
+
+def test_gateway_properties__conditions_read_the_gateways_own_settings(
+    db: Database, runtime: Runtime, make_user: UserFactory, tmp_path: Path
+) -> None:
+    write(tmp_path, "aantal.json", {"type": "object", "properties": {"aantal": {"type": "integer"}}})
+    settings = (
+        '<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="grens" value="3"/>'
+        "</spiffworkflow:properties></bpmn:extensionElements>"
+    )
+    body = (
+        '<bpmn:startEvent id="S"/>' + user_task("T1", "Tel", "aantal")
+        + f'<bpmn:exclusiveGateway id="G" default="Laag">{settings}</bpmn:exclusiveGateway>'
+        + user_task("Hoog", "Veel") + user_task("Weinig", "Weinig") + '<bpmn:endEvent id="E1"/><bpmn:endEvent id="E2"/>'
+        + flow("F1", "S", "T1") + flow("F2", "T1", "G") + flow("Boven", "G", "Hoog", "aantal > int(grens)")
+        + flow("Laag", "G", "Weinig") + flow("F3", "Hoog", "E1") + flow("F4", "Weinig", "E2")
+    )
+    deploy(db, write(tmp_path, "g.bpmn", process(body, process_id="grens")))
+    anna = make_user("anna")
+
+    high = complete(db, runtime, start(db, runtime, "grens", anna).next_tasks[0].id, anna, {"aantal": 5})
+    low = complete(db, runtime, start(db, runtime, "grens", anna).next_tasks[0].id, anna, {"aantal": 2})
+
+    assert high.instance.error_message is None
+    assert [t.name for t in high.next_tasks] == ["Veel"]
+    assert [t.name for t in low.next_tasks] == ["Weinig"]

@@ -18,6 +18,7 @@ NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
         ("Lokale driehoek", "lokale_driehoek"),
         ("Re-integratiecoördinator", "re_integratiecoordinator"),
         ("  DJI ", "dji"),
+        ("Starter", None),
         ("", None),
         (None, None),
     ],

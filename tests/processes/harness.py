@@ -72,11 +72,13 @@ def travelled_edges(workflow: Any) -> set[tuple[str, str]]:
             target = task.task_spec.bpmn_id
             if target is None:
                 continue
-            is_join = task.state == TaskState.CANCELLED and "Gateway" in type(task.task_spec).__name__
-            if not (task.state & _REACHED or is_join):
-                continue
             source = _bpmn_ancestor(task)
-            if source is not None and source.state == TaskState.COMPLETED:
+            if source is None:
+                continue
+            # A reached task was reached from its parent (also from a cycle timer that keeps waiting); a join
+            # gateway cancelled after another branch arrived first still received this branch's token.
+            is_join = task.state == TaskState.CANCELLED and "Gateway" in type(task.task_spec).__name__
+            if task.state & _REACHED or (is_join and source.state == TaskState.COMPLETED):
                 edges.add((source.task_spec.bpmn_id, target))
     return edges
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -104,6 +104,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "format:date": "Vul een geldige datum in (jjjj-mm-dd).",
         "format:date-time": "Vul een geldige datum en tijd in.",
         "invalid": "Ongeldige waarde.",
+        "control": "De tekst bevat ongeldige (onzichtbare) tekens.",
         "summary": "Het formulier bevat {count} fout(en).",
         "string": "tekst",
         "integer": "een geheel getal",
@@ -136,6 +137,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "format:date": "Enter a valid date (yyyy-mm-dd).",
         "format:date-time": "Enter a valid date and time.",
         "invalid": "Invalid value.",
+        "control": "The text contains invalid (invisible) characters.",
         "summary": "The form has {count} error(s).",
         "string": "text",
         "integer": "a whole number",
@@ -146,6 +148,22 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "null": "empty",
     },
 }
+
+
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+
+def _control_characters(value: Any, path: str = "") -> Iterator[str]:
+    """Paths of text values with control characters (a NUL byte cannot even be stored by PostgreSQL)."""
+    if isinstance(value, str):
+        if any((ord(c) < 32 and c not in _ALLOWED_CONTROLS) or c == "\x7f" for c in value):
+            yield path or "_form"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _control_characters(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _control_characters(item, f"{path}.{index}" if path else str(index))
 
 
 def _field_path(parts: Any) -> str:
@@ -285,6 +303,8 @@ class Form:
             if key not in self.fields:
                 _add(fields, key, catalog["unknown"])
         submitted = {key: value for key, value in data.items() if key not in self.read_only_fields}
+        for path in _control_characters(submitted):
+            _add(fields, path, catalog["control"])
         _collect(self._validator.iter_errors(submitted), catalog, fields)
         if fields:
             raise InvalidInput(catalog["summary"].format(count=sum(map(len, fields.values()))), fields)

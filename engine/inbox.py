@@ -97,7 +97,9 @@ class InboxQuery:
             return value if value in allowed else default
 
         def text(value: Any) -> str | None:
-            return value.strip()[:100] or None if isinstance(value, str) else None
+            if not isinstance(value, str) or not value.isprintable():
+                return None  # control characters (NUL) never reach the database
+            return value.strip()[:100] or None
 
         try:
             page = max(1, int(data.get("page") or 1))

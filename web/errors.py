@@ -25,7 +25,7 @@ def _zvh_error(error: ZvhError) -> tuple[Response | str, int]:
     return render_template("errors/error.html", status=status, message=error.message), status
 
 
-def _http_error(error: HTTPException) -> tuple[Response | str, int] | HTTPException:
+def _http_error(error: HTTPException) -> ResponseReturnValue:
     status = error.code or 500
     if status < 400:
         return error
@@ -36,6 +36,7 @@ def _http_error(error: HTTPException) -> tuple[Response | str, int] | HTTPExcept
         404: _("Deze pagina bestaat niet of u heeft er geen toegang toe."),
         405: _("Deze actie is hier niet mogelijk."),
         413: _("Het verzoek is te groot."),
+        415: _("Dit soort inhoud wordt hier niet geaccepteerd."),
         429: _("Te veel verzoeken. Probeer het later opnieuw."),
     }
     message = messages.get(status, _("Er ging iets mis. Probeer het later opnieuw."))
@@ -43,16 +44,20 @@ def _http_error(error: HTTPException) -> tuple[Response | str, int] | HTTPExcept
         from web.auth.routes import locked_out
 
         return locked_out()
+    # Keep the headers an HTTP error carries (Allow on 405, Retry-After on 429, WWW-Authenticate on 401).
+    headers = {key: value for key, value in error.get_headers() if key.lower() != "content-type"}
     if wants_json():
         code = {
             401: "unauthorized",
             403: "forbidden",
             404: "not_found",
             405: "method_not_allowed",
+            413: "payload_too_large",
+            415: "unsupported_media_type",
             429: "rate_limited",
         }.get(status, "bad_request" if status < 500 else "server_error")
-        return jsonify({"error": code, "message": message}), status
-    return render_template("errors/error.html", status=status, message=message), status
+        return jsonify({"error": code, "message": message}), status, headers
+    return render_template("errors/error.html", status=status, message=message), status, headers
 
 
 def _unexpected(error: Exception) -> tuple[Response | str, int]:

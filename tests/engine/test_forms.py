@@ -171,3 +171,10 @@ def test_check_schema__refuses_what_is_not_a_draft_2020_12_object_schema() -> No
     assert check_schema({"type": "array"}) is not None
     assert check_schema({"type": "object", "properties": {"a": {"minLength": -1}}}) is not None
     assert check_schema(AANMELDING.schema) is None
+
+
+def test_form__text_with_control_characters_is_refused() -> None:
+    data = {**VALID, "betrokkenen": [{"naam": "Fenna\x00Fictief"}]}
+
+    assert errors(data)["betrokkenen.0.naam"] == ["De tekst bevat ongeldige (onzichtbare) tekens."]
+    assert AANMELDING.validate({**VALID, "betrokkenen": [{"naam": "Regel 1\nRegel 2"}]})

@@ -299,7 +299,9 @@ DEFINITIONS = {
 
 def test_deploy__forms_may_share_definitions_through_ref(db: Database, tmp_path: Path) -> None:
     write(tmp_path, "definities.json", DEFINITIONS)
-    write(tmp_path, "persoon.json", {"type": "object", "properties": {"wie": {"$ref": "definities.json#/$defs/persoon"}}})
+    write(
+        tmp_path, "persoon.json", {"type": "object", "properties": {"wie": {"$ref": "definities.json#/$defs/persoon"}}}
+    )
 
     deployment = _deploy(db, write(tmp_path, "p.bpmn", linear(user_task("T1", "Persoon", "persoon"))))
 

@@ -675,8 +675,9 @@ def test_handover__a_process_with_both_start_events_starts_by_hand_or_by_message
 def test_starter_lane__tasks_go_to_the_person_who_started_the_case(
     db: Database, runtime: Runtime, make_user: UserFactory, tmp_path: Path
 ) -> None:
-    xml = linear(user_task("T1", "Vul aanmelding aan"), process_id="eigen",
-                 lanes={"Melder": ["S"], "Starter": ["T1", "E"]})
+    xml = linear(
+        user_task("T1", "Vul aanmelding aan"), process_id="eigen", lanes={"Melder": ["S"], "Starter": ["T1", "E"]}
+    )
     deploy(db, write(tmp_path, "e.bpmn", xml))
     mila, max_ = make_user("mila", "melder"), make_user("max", "melder")
 
@@ -696,11 +697,18 @@ def test_gateway_properties__conditions_read_the_gateways_own_settings(
         "</spiffworkflow:properties></bpmn:extensionElements>"
     )
     body = (
-        '<bpmn:startEvent id="S"/>' + user_task("T1", "Tel", "aantal")
+        '<bpmn:startEvent id="S"/>'
+        + user_task("T1", "Tel", "aantal")
         + f'<bpmn:exclusiveGateway id="G" default="Laag">{settings}</bpmn:exclusiveGateway>'
-        + user_task("Hoog", "Veel") + user_task("Weinig", "Weinig") + '<bpmn:endEvent id="E1"/><bpmn:endEvent id="E2"/>'
-        + flow("F1", "S", "T1") + flow("F2", "T1", "G") + flow("Boven", "G", "Hoog", "aantal > int(grens)")
-        + flow("Laag", "G", "Weinig") + flow("F3", "Hoog", "E1") + flow("F4", "Weinig", "E2")
+        + user_task("Hoog", "Veel")
+        + user_task("Weinig", "Weinig")
+        + '<bpmn:endEvent id="E1"/><bpmn:endEvent id="E2"/>'
+        + flow("F1", "S", "T1")
+        + flow("F2", "T1", "G")
+        + flow("Boven", "G", "Hoog", "aantal > int(grens)")
+        + flow("Laag", "G", "Weinig")
+        + flow("F3", "Hoog", "E1")
+        + flow("F4", "Weinig", "E2")
     )
     deploy(db, write(tmp_path, "g.bpmn", process(body, process_id="grens")))
     anna = make_user("anna")

@@ -195,7 +195,7 @@ def test_boundary_timer__deadline_comes_from_a_property_the_process_owner_can_ch
 def test_boundary_timer__a_task_that_opens_after_its_deadline_shows_as_overdue(
     db: Database, runtime: Runtime, clock: FixedClock, make_user: UserFactory, deadline_form: Path
 ) -> None:
-    xml = deadline_process('iso(now() - timedelta(days=1))', kind="timeDate")
+    xml = deadline_process("iso(now() - timedelta(days=1))", kind="timeDate")
     deploy(db, write(deadline_form, "d.bpmn", xml))
 
     outcome = start(db, runtime, "deadline", make_user("sven", "screener"))

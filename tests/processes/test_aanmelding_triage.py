@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from engine.errors import InvalidInput, PermissionDenied
+from engine.inbox import list_tasks
 from engine.registry import deploy_file
+from engine.users import create_user
 from tests.processes.harness import FORMS, PROCESSES, ProcessDriver, days
 
 JAN = {"naam": "Jan Testman", "bsn": "111222333", "geboortedatum": "1990-05-17", "rol": "hoofdbetrokkene"}
@@ -232,7 +234,7 @@ def test_aanmelding__incomplete_referral_goes_back_to_the_melder_at_most_twice_t
         driver.complete(
             instance, "Task_volledigheid", {"aanmelding_volledig": False, "ontbrekend": "Welke partners zijn er?"}
         )
-        assert [(t.element_id, t.role) for t in driver.tasks(instance)] == [("Task_aanvullen", "melder")]
+        assert [(t.element_id, t.role) for t in driver.tasks(instance)] == [("Task_aanvullen", None)]
         driver.complete(instance, "Task_aanvullen", {**AANMELDING, "doel_casusoverleg": f"Aangevuld ({round_number})."})
         assert driver.data(instance)["aanvulrondes"] == round_number
     driver.complete(instance, "Task_volledigheid", {"aanmelding_volledig": False, "ontbrekend": "Nog steeds niets."})
@@ -255,6 +257,23 @@ def test_aanmelding__completed_after_one_round_of_additions_continues_to_screeni
     driver.complete(instance, "Task_volledigheid", {"aanmelding_volledig": True})
 
     assert driver.open(instance) == {"Task_bekendheid"}
+
+
+def test_aanmelding__only_the_melder_who_referred_gets_it_back_to_complete(driver: ProcessDriver) -> None:
+    referrer = driver.user("melder")
+    instance = driver.start("aanmelding_triage", AANMELDING, as_role="melder")
+    with driver.db.transaction() as session:
+        other = create_user(session, username="test.melder.ander", display_name="Andere melder", roles=["melder"])
+
+    driver.complete(instance, "Task_volledigheid", {"aanmelding_volledig": False, "ontbrekend": "BSN ontbreekt."})
+
+    with driver.db.reader() as session:
+        assert [t.element_id for t in list_tasks(session, user=referrer).tasks] == ["Task_aanvullen"]
+        assert list_tasks(session, user=other).tasks == [], "another melder must not see the referral (BSNs)"
+    task = driver.task(instance, "Task_aanvullen")
+    with pytest.raises(PermissionDenied), driver.db.transaction() as session:
+        driver.runtime.complete_task(session, task_id=task.id, actor=other, data=AANMELDING)
+    assert driver.open(instance) == {"Task_aanvullen"}
 
 
 def test_aanmelding__radicalisation_signal_goes_to_the_weegploeg_instead_of_triage(driver: ProcessDriver) -> None:

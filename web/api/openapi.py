@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+#: What the registry accepts as a process id; no other key can name a deployed process.
+PROCESS_KEY_PATTERN = "^[A-Za-z][A-Za-z0-9_-]{0,127}$"
+#: Instance ids are 32-bit integers in the database.
+MAX_INSTANCE_ID = 2**31 - 1
+
 _NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
 _NULLABLE_TIME: dict[str, Any] = {"type": ["string", "null"], "format": "date-time"}
 
@@ -16,11 +21,27 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-_ERRORS = {
-    "401": _json(_ref("Error"), "No valid API token."),
-    "404": _json(_ref("Error"), "Not found, or not visible to the caller."),
+def _error(description: str) -> dict[str, Any]:
+    return _json(_ref("Error"), description)
+
+
+_UNAUTHORIZED = {
+    **_error("No valid API token: missing, malformed, unknown, revoked, or of an inactive user."),
+    "headers": {"WWW-Authenticate": {"required": True, "schema": {"type": "string", "pattern": "^Bearer "}}},
 }
-_TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
+_NOT_FOUND = _error("Not found, or not visible to the caller (existence is not revealed).")
+_BODY_ERRORS = {
+    "413": _error("The body is larger than 2 MB."),
+    "415": _error("The body is not sent as application/json."),
+}
+_TASK_ID = {
+    "name": "task_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+    "example": "3f2c1a9e-8b7d-4c6e-9f1a-2b3c4d5e6f70",
+}
+_DATA = {"type": "object", "description": "Form values by field name, validated against the form's JSON Schema."}
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -29,7 +50,8 @@ OPENAPI: dict[str, Any] = {
         "version": "1.0.0",
         "description": "Processes, tasks and instances of ZVH Regie. Authenticate with a personal API token "
         "(`zvh users token NAME`) as `Authorization: Bearer <token>`. The same authorization rules as in the web "
-        "app apply: you see the tasks of your roles and the cases you take part in.",
+        "app apply: you see the tasks of your roles and the cases you take part in; anything else is 404. Errors "
+        'are JSON: `{"error": code, "message": text}`, with `fields` (field path → messages) on a 422.',
     },
     "servers": [{"url": "/api/v1"}],
     "security": [{"bearerAuth": []}],
@@ -38,21 +60,34 @@ OPENAPI: dict[str, Any] = {
             "get": {
                 "operationId": "listProcesses",
                 "summary": "Deployed processes (newest version) and whether the caller may start them",
-                "responses": {"200": _json({"type": "array", "items": _ref("Process")}, "Processes."), **_ERRORS},
+                "responses": {
+                    "200": _json({"type": "array", "items": _ref("Process")}, "Processes."),
+                    "401": _UNAUTHORIZED,
+                },
             }
         },
         "/processes/{key}/instances": {
             "post": {
                 "operationId": "startInstance",
                 "summary": "Start an instance with start data (validated against the start form)",
-                "parameters": [{"name": "key", "in": "path", "required": True,
-                                "schema": {"type": "string", "maxLength": 128}}],
+                "parameters": [
+                    {
+                        "name": "key",
+                        "in": "path",
+                        "required": True,
+                        "example": "procesregie",
+                        "schema": {"type": "string", "pattern": PROCESS_KEY_PATTERN},
+                    }
+                ],
                 "requestBody": {"required": False, "content": {"application/json": {"schema": _ref("DataBody")}}},
                 "responses": {
-                    "201": _json(_ref("Outcome"), "Started; the caller's next tasks."),
-                    "403": _json(_ref("Error"), "The caller may not start this process."),
-                    "422": _json(_ref("ValidationError"), "The start data is invalid."),
-                    **_ERRORS,
+                    "201": _json(_ref("Outcome"), "Started; the caller's next tasks in the new instance."),
+                    "401": _UNAUTHORIZED,
+                    "403": _error("The caller may not start this process (not in its start lane)."),
+                    "404": _error("No process with this key is deployed."),
+                    "409": _error("The process hands over to a process that is not deployed; nothing was started."),
+                    **_BODY_ERRORS,
+                    "422": _json(_ref("ValidationError"), "The start data (or the body) is invalid."),
                 },
             }
         },
@@ -60,21 +95,40 @@ OPENAPI: dict[str, Any] = {
             "get": {
                 "operationId": "listTasks",
                 "summary": "The caller's inbox",
+                "description": "The same tabs and filters as the web inbox. As there, a value that is not "
+                "understood falls back to the default instead of failing the request.",
                 "parameters": [
-                    {"name": "tab", "in": "query", "schema": {"type": "string", "enum": ["mine", "open", "team"]}},
+                    {
+                        "name": "tab",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["mine", "open", "team"], "default": "open"},
+                        "description": "`team` (every open task) is for coordinators and managers.",
+                    },
                     {"name": "process", "in": "query", "schema": {"type": "string", "maxLength": 100}},
                     {"name": "gemeente", "in": "query", "schema": {"type": "string", "maxLength": 100}},
                     {"name": "due", "in": "query", "schema": {"type": "string", "enum": ["overdue", "week", "none"]}},
-                    {"name": "case_number", "in": "query", "schema": {"type": "string", "maxLength": 100}},
-                    {"name": "sort", "in": "query",
-                     "schema": {"type": "string", "enum": ["due", "received", "case", "process"]}},
-                    {"name": "descending", "in": "query", "schema": {"type": "boolean"}},
-                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
+                    {
+                        "name": "case_number",
+                        "in": "query",
+                        "schema": {"type": "string", "maxLength": 100},
+                        "description": "A part of the case number.",
+                    },
+                    {
+                        "name": "sort",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["due", "received", "case", "process"], "default": "due"},
+                    },
+                    {"name": "descending", "in": "query", "schema": {"type": "boolean", "default": False}},
+                    {
+                        "name": "page",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1},
+                    },
                 ],
                 "responses": {
-                    "200": _json(_ref("TaskPage"), "One page of tasks."),
-                    "403": _json(_ref("Error"), "The team tab is for coordinators and managers."),
-                    **_ERRORS,
+                    "200": _json(_ref("TaskPage"), "One page of tasks (50 per page)."),
+                    "401": _UNAUTHORIZED,
+                    "403": _error("The team tab is for coordinators and managers."),
                 },
             }
         },
@@ -85,21 +139,23 @@ OPENAPI: dict[str, Any] = {
                 "parameters": [_TASK_ID],
                 "responses": {
                     "200": _json(_ref("TaskDetail"), "The task."),
-                    "409": _json(_ref("Error"), "The caller already completed this task."),
-                    **_ERRORS,
+                    "401": _UNAUTHORIZED,
+                    "404": _NOT_FOUND,
+                    "409": _error("The task was completed (the caller may see its case)."),
                 },
             }
         },
         "/tasks/{task_id}/claim": {
             "post": {
                 "operationId": "claimTask",
-                "summary": "Claim a task",
+                "summary": "Claim a task (idempotent for the caller's own claim)",
                 "parameters": [_TASK_ID],
                 "responses": {
                     "200": _json(_ref("Task"), "Claimed."),
-                    "403": _json(_ref("Error"), "The caller does not hold the task's role."),
-                    "409": _json(_ref("Error"), "Claimed by a colleague, or already completed."),
-                    **_ERRORS,
+                    "401": _UNAUTHORIZED,
+                    "403": _error("A coordinator who sees the task in the team tab but does not hold its role."),
+                    "404": _NOT_FOUND,
+                    "409": _error("Claimed by a colleague meanwhile, or already completed."),
                 },
             }
         },
@@ -110,21 +166,37 @@ OPENAPI: dict[str, Any] = {
                 "parameters": [_TASK_ID],
                 "requestBody": {"required": False, "content": {"application/json": {"schema": _ref("CompleteBody")}}},
                 "responses": {
-                    "200": _json(_ref("Outcome"), "Completed; the caller's next tasks."),
-                    "403": _json(_ref("Error"), "The caller does not hold the task's role."),
-                    "409": _json(_ref("Error"), "Completed meanwhile, claimed by a colleague, or a stale lock_version."),
-                    "422": _json(_ref("ValidationError"), "The data is invalid; nothing was stored."),
-                    **_ERRORS,
+                    "200": _json(_ref("Outcome"), "Completed; the caller's next tasks in the instance."),
+                    "401": _UNAUTHORIZED,
+                    "403": _error("A coordinator who sees the task in the team tab but does not hold its role."),
+                    "404": _NOT_FOUND,
+                    "409": _error(
+                        "Completed meanwhile, claimed by a colleague, a stale lock_version, or a hand-over "
+                        "to a process that is not deployed; nothing was saved."
+                    ),
+                    **_BODY_ERRORS,
+                    "422": _json(_ref("ValidationError"), "The data (or the body) is invalid; nothing was saved."),
                 },
             }
         },
         "/instances/{instance_id}": {
             "get": {
                 "operationId": "getInstance",
-                "summary": "An instance the caller may see",
-                "parameters": [{"name": "instance_id", "in": "path", "required": True,
-                                "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}],
-                "responses": {"200": _json(_ref("InstanceDetail"), "The instance."), **_ERRORS},
+                "summary": "An instance the caller may see, with its open tasks",
+                "parameters": [
+                    {
+                        "name": "instance_id",
+                        "in": "path",
+                        "required": True,
+                        "example": 1,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_INSTANCE_ID},
+                    }
+                ],
+                "responses": {
+                    "200": _json(_ref("InstanceDetail"), "The instance."),
+                    "401": _UNAUTHORIZED,
+                    "404": _NOT_FOUND,
+                },
             }
         },
     },
@@ -134,8 +206,11 @@ OPENAPI: dict[str, Any] = {
             "Error": {
                 "type": "object",
                 "required": ["error", "message"],
-                "properties": {"error": {"type": "string"}, "message": {"type": "string"},
-                               "fields": {"type": "object"}},
+                "properties": {
+                    "error": {"type": "string"},
+                    "message": {"type": "string"},
+                    "fields": {"type": "object"},
+                },
             },
             "ValidationError": {
                 "type": "object",
@@ -143,25 +218,39 @@ OPENAPI: dict[str, Any] = {
                 "properties": {
                     "error": {"const": "validation"},
                     "message": {"type": "string"},
-                    "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+                    "fields": {
+                        "type": "object",
+                        "description": "Messages per field path (`betrokkenen.0.naam`); `_body` for the body itself.",
+                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    },
                 },
             },
             "Process": {
                 "type": "object",
                 "required": ["key", "name", "version", "startable"],
-                "properties": {"key": {"type": "string"}, "name": {"type": "string"}, "version": {"type": "integer"},
-                               "startable": {"type": "boolean"}},
+                "properties": {
+                    "key": {"type": "string"},
+                    "name": {"type": "string"},
+                    "version": {"type": "integer"},
+                    "startable": {"type": "boolean"},
+                },
             },
-            "DataBody": {"type": "object", "properties": {"data": {"type": "object"}}},
+            "DataBody": {"type": "object", "properties": {"data": _DATA}},
             "CompleteBody": {
                 "type": "object",
-                "properties": {"data": {"type": "object"}, "lock_version": {"type": "integer"}},
+                "properties": {
+                    "data": _DATA,
+                    "lock_version": {
+                        "type": ["integer", "null"],
+                        "description": "The task's lock_version as read; a stale one is a 409.",
+                    },
+                },
             },
             "Task": {
                 "type": "object",
                 "required": ["id", "instance_id", "name", "case_number", "process"],
                 "properties": {
-                    "id": {"type": "string"},
+                    "id": {"type": "string", "format": "uuid"},
                     "instance_id": {"type": "integer"},
                     "element": {"type": "string"},
                     "name": {"type": "string"},
@@ -184,19 +273,29 @@ OPENAPI: dict[str, Any] = {
                         "required": ["lock_version", "form_schema", "data"],
                         "properties": {
                             "lock_version": {"type": "integer"},
-                            "form_schema": {"type": "object"},
+                            "form_schema": {"type": "object", "description": "JSON Schema 2020-12, $refs inlined."},
                             "ui_schema": {"type": "object"},
-                            "data": {"type": "object"},
-                            "instructions": _NULLABLE_STRING,
+                            "data": {
+                                "type": "object",
+                                "description": "The case's current values of the form's fields.",
+                            },
+                            "instructions": {
+                                "type": ["string", "null"],
+                                "description": "The task's instructions as sanitized HTML.",
+                            },
                         },
                     },
                 ]
             },
             "TaskPage": {
                 "type": "object",
-                "required": ["tasks", "total"],
-                "properties": {"tasks": {"type": "array", "items": _ref("Task")}, "total": {"type": "integer"},
-                               "page": {"type": "integer"}, "per_page": {"type": "integer"}},
+                "required": ["tasks", "total", "page", "per_page"],
+                "properties": {
+                    "tasks": {"type": "array", "items": _ref("Task")},
+                    "total": {"type": "integer"},
+                    "page": {"type": "integer"},
+                    "per_page": {"type": "integer"},
+                },
             },
             "Instance": {
                 "type": "object",
@@ -205,8 +304,10 @@ OPENAPI: dict[str, Any] = {
                     "id": {"type": "integer"},
                     "process": {"type": "string"},
                     "version": {"type": "integer"},
-                    "status": {"type": "string",
-                               "enum": ["running", "waiting", "completed", "error", "suspended", "terminated"]},
+                    "status": {
+                        "type": "string",
+                        "enum": ["running", "waiting", "completed", "error", "suspended", "terminated"],
+                    },
                     "case_number": {"type": "string"},
                     "gemeente": _NULLABLE_STRING,
                     "subject_person": _NULLABLE_STRING,
@@ -216,12 +317,21 @@ OPENAPI: dict[str, Any] = {
                     "ended_at": _NULLABLE_TIME,
                     "next_timer_due_at": _NULLABLE_TIME,
                     "lock_version": {"type": "integer"},
-                    "error": {"type": ["object", "null"]},
+                    "error": {
+                        "type": ["object", "null"],
+                        "properties": {"element": _NULLABLE_STRING, "message": {"type": "string"}},
+                    },
                 },
             },
             "InstanceDetail": {
-                "allOf": [_ref("Instance"), {"type": "object", "properties": {
-                    "tasks": {"type": "array", "items": _ref("Task")}}}]
+                "allOf": [
+                    _ref("Instance"),
+                    {
+                        "type": "object",
+                        "required": ["tasks"],
+                        "properties": {"tasks": {"type": "array", "items": _ref("Task")}},
+                    },
+                ]
             },
             "Outcome": {
                 "type": "object",

@@ -2,31 +2,46 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from uuid import UUID
 
 from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import UnsupportedMediaType
 
-from engine.access import visible_instance
-from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from engine.inbox import InboxQuery, inbox, list_tasks
+from engine.access import may_view, visible_instance
+from engine.errors import Conflict, InvalidInput, NotFound
+from engine.inbox import InboxQuery, InboxRow, inbox, list_tasks, may_see_team
 from engine.models import AuditEvent, User
 from engine.present import instance_dict, task_dict
-from engine.registry import latest_version, list_processes, load_version
+from engine.registry import list_processes, load_version
+from engine.runtime import Outcome
 from engine.users import user_for_token
-from web.api.openapi import OPENAPI
+from web.api.openapi import MAX_INSTANCE_ID, OPENAPI, PROCESS_KEY_PATTERN
 from web.services import now, reader, runtime, transaction
+from web.tasks.instructions import render_instructions
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
 
+_PROCESS_KEY = re.compile(PROCESS_KEY_PATTERN.removeprefix("^").removesuffix("$"))
+_CHALLENGE = 'Bearer realm="zvh-regie"'
+_COMPLETED_IN = (
+    select(AuditEvent.instance_id)
+    .where(AuditEvent.task_id == bindparam("task_id"), AuditEvent.action == "complete")
+    .limit(1)
+)
 
-def _unauthorized(message: str) -> ResponseReturnValue:
+
+def _unauthorized(message: str, *, invalid_token: bool = False) -> ResponseReturnValue:
     response = jsonify({"error": "unauthorized", "message": message})
-    response.headers["WWW-Authenticate"] = 'Bearer realm="zvh-regie"'
+    response.headers["WWW-Authenticate"] = f'{_CHALLENGE}, error="invalid_token"' if invalid_token else _CHALLENGE
     return response, 401
 
 
@@ -35,14 +50,13 @@ def token_required(view: F) -> F:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return _unauthorized("Send a personal API token as 'Authorization: Bearer <token>'.")
         with transaction() as session:
             user = user_for_token(session, token.strip(), at=now())
         if user is None:
-            return _unauthorized("The token is unknown, revoked, or belongs to an inactive user.")
+            return _unauthorized("The token is unknown, revoked, or belongs to an inactive user.", invalid_token=True)
         g.api_user = user
         return view(*args, **kwargs)
 
@@ -54,33 +68,53 @@ def _user() -> User:
     return user
 
 
+def _locale() -> str:
+    """The language of validation messages: what the client prefers, Dutch by default (as in the web app)."""
+    return request.accept_languages.best_match(("nl", "en")) or "nl"
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _json_body() -> dict[str, Any]:
-    """The request body as a JSON object with an optional object under "data"."""
-    body = request.get_json(silent=True)
-    if body is None:
-        body = {}
-        if request.data.strip():
-            raise InvalidInput("The body is not valid JSON.", {"_body": ["Send a JSON object."]})
+    """The request body: nothing, or a JSON object whose optional "data" is an object."""
+    raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH this raises 413
+    if not raw.strip():
+        return {}
+    if not request.is_json:
+        raise UnsupportedMediaType("Send the body as application/json.")
+    try:
+        # NaN and Infinity are not JSON, and would come back out of the process state as invalid JSON.
+        body = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
+        raise InvalidInput("The body is not valid JSON.", {"_body": ["Send a JSON object."]}) from None
     if not isinstance(body, dict):
         raise InvalidInput("The body must be a JSON object.", {"_body": ["Send a JSON object."]})
-    data = body.get("data", {})
-    if not isinstance(data, dict):
+    if not isinstance(body.get("data", {}), dict):
         raise InvalidInput("'data' must be an object.", {"data": ["Expected an object."]})
     return body
 
 
-def _task_for(session: Any, user: User, task_id: str) -> Any:
-    rows = list_tasks(session, user=user, task_id=task_id, with_total=False).tasks
+def _outcome(outcome: Outcome) -> dict[str, Any]:
+    return {"instance": instance_dict(outcome.instance), "next_tasks": [task_dict(t) for t in outcome.next_tasks]}
+
+
+def _known_task(session: Session, user: User, task_id: str, *, team: bool = False) -> InboxRow | None:
+    """The open task, or None once it was completed, if the caller may know of it; otherwise `NotFound`.
+
+    As in the web app an open task is known when it is in the caller's inbox, or — with `team`, for claiming and
+    completing, never for reading its data — when the caller sees the team's tasks. A completed task is known to
+    whoever may see its case (engine.access), so doing it again is a conflict instead of a "not found".
+    """
+    audience = None if team and may_see_team(user) else user
+    rows = list_tasks(session, user=audience, task_id=task_id, with_total=False).tasks
     if rows:
         return rows[0]
-    mine = session.scalar(
-        select(AuditEvent.id).where(
-            AuditEvent.task_id == task_id, AuditEvent.action == "complete", AuditEvent.actor == user.username
-        )
-    )
-    if mine is not None:
-        raise Conflict("You already completed this task.")
-    raise NotFound("This task does not exist or is not visible to you.")
+    instance_id = session.scalar(_COMPLETED_IN, {"task_id": task_id})
+    if instance_id is None or not may_view(session, user, instance_id):
+        raise NotFound("This task does not exist or is not visible to you.")
+    return None
 
 
 @bp.get("/openapi.json")
@@ -97,101 +131,115 @@ def processes() -> ResponseReturnValue:
         for version in list_processes(session):
             loaded = load_version(version)
             startable = loaded.user_startable and (not loaded.start_roles or bool(loaded.start_roles & user.role_keys))
-            result.append({"key": version.process_key, "name": version.name, "version": version.version,
-                           "startable": startable})
+            result.append(
+                {"key": version.process_key, "name": version.name, "version": version.version, "startable": startable}
+            )
     return jsonify(result)
 
 
 @bp.post("/processes/<key>/instances")
 @token_required
 def start_instance(key: str) -> ResponseReturnValue:
+    if not _PROCESS_KEY.fullmatch(key):
+        raise NotFound(f"No process with key '{key[:128]}' is deployed.")
     body = _json_body()
-    user = _user()
     with transaction() as session:
-        try:
-            latest_version(session, key)
-        except NotFound:
-            raise NotFound(f"No process '{key}' is deployed.") from None
-        outcome = runtime().start_instance(session, process_key=key, actor=user, data=body.get("data", {}))
-        payload = {"instance": instance_dict(outcome.instance), "next_tasks": [task_dict(t) for t in outcome.next_tasks]}
+        outcome = runtime().start_instance(
+            session, process_key=key, actor=_user(), data=body.get("data", {}), locale=_locale()
+        )
+        payload = _outcome(outcome)
     return jsonify(payload), 201
 
 
 @bp.get("/tasks")
 @token_required
 def tasks() -> ResponseReturnValue:
-    user = _user()
     query = InboxQuery.from_dict(request.args.to_dict())
-    if query.tab == "team" and not (user.role_keys & {"coordinator", "manager"}):
-        raise PermissionDenied("Only coordinators and managers see the team's tasks.")
     with reader() as session:
-        page = inbox(session, user=user, query=query, now=now())
-    return jsonify({"tasks": [task_dict(t) for t in page.tasks], "total": page.total, "page": query.page,
-                    "per_page": query.per_page})
+        page = inbox(session, user=_user(), query=query, now=now())  # the team tab is refused to non-coordinators
+    return jsonify(
+        {
+            "tasks": [task_dict(t) for t in page.tasks],
+            "total": page.total,
+            "page": query.page,
+            "per_page": query.per_page,
+        }
+    )
 
 
-@bp.get("/tasks/<task_id>")
+@bp.get("/tasks/<uuid:task_id>")
 @token_required
-def task(task_id: str) -> ResponseReturnValue:
+def task(task_id: UUID) -> ResponseReturnValue:
     user = _user()
     with reader() as session:
-        row = _task_for(session, user, task_id)
+        row = _known_task(session, user, str(task_id))
+        if row is None:
+            raise Conflict("This task has already been completed.")
         loaded = runtime().load(session, row.instance_id)
-        spiff_task = loaded.find_task(task_id)
+        spiff_task = loaded.find_task(row.id)
         if spiff_task is None:
             raise NotFound("This task does not exist or is not visible to you.")
         form = loaded.version.form_for(spiff_task.task_spec)
-        data = {key: spiff_task.data[key] for key in form.fields if key in spiff_task.data}
+        instructions = render_instructions(
+            spiff_task.task_spec.extensions.get("instructionsForEndUser"), spiff_task.data
+        )
         payload = {
             **task_dict(row),
             "lock_version": loaded.row.lock_version,
             "form_schema": form.resolved_schema,
             "ui_schema": form.ui_schema,
-            "data": data,
-            "instructions": spiff_task.task_spec.extensions.get("instructionsForEndUser"),
+            "data": {key: spiff_task.data[key] for key in form.fields if key in spiff_task.data},
+            "instructions": None if instructions is None else str(instructions),
         }
     return jsonify(_jsonable(payload))
 
 
-@bp.post("/tasks/<task_id>/claim")
+@bp.post("/tasks/<uuid:task_id>/claim")
 @token_required
-def claim(task_id: str) -> ResponseReturnValue:
+def claim(task_id: UUID) -> ResponseReturnValue:
     user = _user()
     with transaction() as session:
-        _task_for(session, user, task_id)
-        row = runtime().claim_task(session, task_id=task_id, actor=user)
+        _known_task(session, user, str(task_id), team=True)
+        row = runtime().claim_task(session, task_id=str(task_id), actor=user)
     return jsonify(task_dict(row))
 
 
-@bp.post("/tasks/<task_id>/complete")
+@bp.post("/tasks/<uuid:task_id>/complete")
 @token_required
-def complete(task_id: str) -> ResponseReturnValue:
+def complete(task_id: UUID) -> ResponseReturnValue:
     body = _json_body()
-    user = _user()
     lock_version = body.get("lock_version")
     if lock_version is not None and (not isinstance(lock_version, int) or isinstance(lock_version, bool)):
         raise InvalidInput("'lock_version' must be an integer.", {"lock_version": ["Expected an integer."]})
+    user = _user()
     with transaction() as session:
-        _task_for(session, user, task_id)
+        _known_task(session, user, str(task_id), team=True)
         outcome = runtime().complete_task(
-            session, task_id=task_id, actor=user, data=body.get("data", {}), lock_version=lock_version,
-            locale="en" if request.accept_languages.best_match(["nl", "en"]) == "en" else "nl",
+            session,
+            task_id=str(task_id),
+            actor=user,
+            data=body.get("data", {}),
+            lock_version=lock_version,
+            locale=_locale(),
         )
-        payload = {"instance": instance_dict(outcome.instance), "next_tasks": [task_dict(t) for t in outcome.next_tasks]}
+        payload = _outcome(outcome)
     return jsonify(payload)
 
 
-@bp.get("/instances/<int:instance_id>")
+@bp.get(f"/instances/<int(max={MAX_INSTANCE_ID}):instance_id>")
 @token_required
 def instance(instance_id: int) -> ResponseReturnValue:
-    user = _user()
     with reader() as session:
-        row = visible_instance(session, user, instance_id)
-        payload = {**instance_dict(row), "tasks": [task_dict(t) for t in list_tasks(session, instance_id=instance_id).tasks]}
+        row = visible_instance(session, _user(), instance_id)
+        payload = {
+            **instance_dict(row),
+            "tasks": [task_dict(t) for t in list_tasks(session, instance_id=instance_id).tasks],
+        }
     return jsonify(payload)
 
 
 def _jsonable(value: Any) -> Any:
+    """Process data as JSON: dates and times in ISO 8601 (Flask would write them as HTTP dates)."""
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):

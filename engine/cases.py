@@ -75,12 +75,11 @@ def _submitted(loaded: WorkflowInstance) -> dict[str, tuple[Form | None, dict[st
 
 
 def _start_values(loaded: WorkflowInstance) -> tuple[Form | None, dict[str, Any]]:
-    for spec in loaded.version.spec.start.outputs:
-        form = loaded.version.form_for(spec)
-        if form.name:
-            data = loaded.workflow.task_tree.data
-            return form, {key: data[key] for key in form.fields if key in data}
-    return None, {}
+    form = loaded.version.start_form
+    if not form.name:
+        return None, {}
+    data = loaded.workflow.task_tree.data
+    return form, {key: data[key] for key in form.fields if key in data}
 
 
 def _element_states(loaded: WorkflowInstance) -> tuple[list[str], list[str], list[str]]:

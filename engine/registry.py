@@ -624,12 +624,18 @@ class LoadedVersion:
     start_messages: frozenset[str]
     #: whether a person can start it (it has a start event without a trigger)
     user_startable: bool
+    #: the form of the plain start event (what a person fills in to start it), or the confirmation form
+    start_form: Form
 
     def form_for(self, task_spec: Any) -> Form:
         """The form of a user task (or start event), or the confirmation form when it has none."""
-        properties = getattr(task_spec, "extensions", {}).get("properties", {})
-        name = properties.get(FORM_PROPERTY)
-        return self.forms[name] if name else CONFIRMATION
+        return _form_of(task_spec, self.forms)
+
+
+def _form_of(task_spec: Any, forms: dict[str, Form]) -> Form:
+    properties = getattr(task_spec, "extensions", {}).get("properties", {})
+    name = properties.get(FORM_PROPERTY)
+    return forms[name] if name else CONFIRMATION
 
 
 # Keyed by content, not by row id: identical content parses to identical specs, whichever database it is in.
@@ -660,6 +666,9 @@ def _loaded_from(validated: ValidatedBundle) -> LoadedVersion:
             if isinstance(spec.event_definition, MessageEventDefinition)
         ),
         user_startable=bool(plain_starts),
+        start_form=next(
+            (form for spec in plain_starts if (form := _form_of(spec, validated.forms)).name), CONFIRMATION
+        ),
     )
 
 

@@ -344,11 +344,8 @@ class Runtime:
             )
 
     def _validate_start_data(self, version: LoadedVersion, data: Mapping[str, Any], locale: str) -> dict[str, Any]:
-        start_events = [ts for ts in version.spec.start.outputs if getattr(ts, "extensions", None) is not None]
-        for spec in start_events:
-            name = spec.extensions.get("properties", {}).get("formJsonSchemaFilename")
-            if name:
-                return version.forms[name].validate(data, locale=locale)
+        if version.start_form.name:
+            return version.start_form.validate(data, locale=locale)
         if data:
             fields = {
                 key: ["Dit proces heeft geen startformulier; startgegevens zijn niet toegestaan."] for key in data

@@ -719,3 +719,28 @@ def test_gateway_properties__conditions_read_the_gateways_own_settings(
     assert high.instance.error_message is None
     assert [t.name for t in high.next_tasks] == ["Veel"]
     assert [t.name for t in low.next_tasks] == ["Weinig"]
+
+
+def test_start_form__also_in_a_process_that_can_start_by_message(
+    db: Database, runtime: Runtime, make_user: UserFactory, tmp_path: Path
+) -> None:
+    write(
+        tmp_path,
+        "melding.json",
+        {"type": "object", "required": ["gemeente"], "properties": {"gemeente": {"type": "string"}}},
+    )
+    dual = RECEIVER.replace(
+        '<bpmn:startEvent id="S">',
+        '<bpmn:startEvent id="Hand"><bpmn:extensionElements><spiffworkflow:properties>'
+        '<spiffworkflow:property name="formJsonSchemaFilename" value="melding.json"/></spiffworkflow:properties>'
+        "</bpmn:extensionElements></bpmn:startEvent>" + flow("H1", "Hand", "T1") + '<bpmn:startEvent id="S">',
+    ).replace(
+        'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"',
+        'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"',
+    )
+    deploy(db, write(tmp_path, "receiver.bpmn", dual))
+
+    outcome = start(db, runtime, "receiver", make_user("pim", "procesregisseur"), {"gemeente": "Altena"})
+
+    assert outcome.instance.gemeente == "Altena"

@@ -247,10 +247,7 @@ def _start_context(session: Any, user: User, process_key: str) -> dict[str, Any]
         raise NotFound(_("Dit proces bestaat niet of u mag het niet starten."))
     stored = latest_version(session, process_key)
     loaded = load_version(stored)
-    form = next(
-        (loaded.form_for(spec) for spec in loaded.spec.start.outputs if loaded.form_for(spec).name), CONFIRMATION
-    )
-    return {"process_key": process_key, "process_name": loaded.name, "form": form}
+    return {"process_key": process_key, "process_name": loaded.name, "form": loaded.start_form}
 
 
 def _render_start(

@@ -1,0 +1,326 @@
+"""P4 `reintegratie`: from the melding begin detentie through screening on the five basisvoorwaarden, the D&R-plan
+and the parallel arrangements, to the melding einde detentie, procesregie or gemeentelijke nazorg, the check after
+release and the destruction of the data when the retention period (6 months after release) ends."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from engine.errors import InvalidInput, PermissionDenied
+from tests.processes.harness import ProcessDriver, days
+
+KEY = "reintegratie"
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+KEES = {"naam": "Kees Bedacht", "bsn": "999990019", "geboortedatum": "1987-01-05", "rol": "hoofdbetrokkene"}
+DETENTIE = {"pi": "PI Breda", "datum_in": "2026-02-15", "datum_uit": "2026-06-30", "verlof": False}
+MELDING = {"detentie": DETENTIE, "betrokkenen": [KEES], "gemeente": "Breda"}
+SCREENING = {
+    "screening_datum": "2026-03-05",
+    "basisvoorwaarden": {
+        "id_bewijs": {"status": "niet_geregeld", "verantwoordelijke": "Dienst Justitiële Inrichtingen"},
+        "onderdak": {"status": "in_behandeling", "verantwoordelijke": "Gemeente"},
+        "werk_en_inkomen": {"status": "niet_geregeld", "verantwoordelijke": "Gemeente"},
+        "schulden": {"status": "in_behandeling", "verantwoordelijke": "Gemeente"},
+        "zorg": {"status": "niet_geregeld", "verantwoordelijke": "Reclassering"},
+    },
+}
+DR_PLAN = {
+    "dr_plan_ontvangen": "2026-03-10",
+    "casemanager_dji": "Dirk Justitieel",
+    "afspraken_dr_plan": "ID-kaart aanvragen, schuldenoverzicht maken, arbeidstoeleiding starten.",
+}
+#: The task of each basisvoorwaarde, the role of its lane and the field it fills.
+BASISVOORWAARDEN = {
+    "Task_id_bewijs": ("dji", "id_bewijs"),
+    "Task_onderdak": ("gemeente", "onderdak"),
+    "Task_werk_inkomen": ("gemeente", "werk_en_inkomen"),
+    "Task_schulden": ("gemeente", "schulden"),
+    "Task_zorg": ("reclassering", "zorg"),
+}
+EINDE = {
+    "datum_uit_definitief": "2026-06-30",
+    "gemeente": "Breda",
+    "woonsituatie_na_detentie": "familie_of_netwerk",
+    "bijzondere_voorwaarden": True,
+    "toezicht_reclassering": True,
+}
+COMPLEX = {
+    "complexe_casus": True,
+    "leefgebieden": ["Wonen", "Verslaving", "Justitie en criminaliteit"],
+    "aanleiding_procesregie": "Verslaving, geen eigen woning en hoog recidiverisico; veel partners betrokken.",
+    "motivering_vervolg": "Meerdere leefgebieden en partners: regie door het ZVH is nodig.",
+}
+NIET_COMPLEX = {"complexe_casus": False, "motivering_vervolg": "Basisvoorwaarden op orde; gemeentelijke nazorg."}
+NAZORG = {
+    "contactpersoon_nazorg": "Gijs Gemeente",
+    "eerste_contact_op": "2026-07-01",
+    "afspraken_nazorg": "Wekelijks contact in de eerste maand.",
+}
+NACONTROLE = {
+    "gecontroleerd_op": "2026-09-28",
+    "situatie_na_ontslag": {
+        "id_bewijs": "geregeld",
+        "onderdak": "geregeld",
+        "werk_en_inkomen": "in_behandeling",
+        "schulden": "in_behandeling",
+        "zorg": "geregeld",
+    },
+    "nieuwe_politiecontacten": False,
+}
+VERNIETIGING = {
+    "vernietigd_op": "2026-12-18",
+    "vernietigde_bronnen": ["zaakdossier", "email_en_agenda"],
+    "vernietiging_bevestigd": True,
+}
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=AMSTERDAM)
+
+
+def advance_to(driver: ProcessDriver, moment: datetime) -> None:
+    driver.advance(moment - driver.clock.now())
+
+
+def arranging(driver: ProcessDriver) -> int:
+    """A detainee reported, screened and the D&R-plan shared: the five basisvoorwaarden are being arranged."""
+    instance = driver.start(KEY, MELDING, as_role="dji")
+    driver.complete(instance, "Task_screening", SCREENING)
+    driver.complete(instance, "Task_dr_plan", DR_PLAN)
+    return instance
+
+
+def arrange_all(driver: ProcessDriver, instance: int) -> None:
+    for task, (_, field) in BASISVOORWAARDEN.items():
+        driver.complete(instance, task, {field: {"status": "geregeld", "verantwoordelijke": "Gemeente"}})
+
+
+def released(driver: ProcessDriver, einde: dict[str, object] | None = None) -> int:
+    """A detainee whose basisvoorwaarden are arranged and whose release DJI has reported."""
+    instance = arranging(driver)
+    arrange_all(driver, instance)
+    advance_to(driver, local(2026, 6, 23, 9, 0))
+    driver.complete(instance, "Task_melding_einde", einde or EINDE)
+    return instance
+
+
+def roles(driver: ProcessDriver, instance: int) -> set[tuple[str, str | None]]:
+    return {(t.element_id, t.role) for t in driver.tasks(instance)}
+
+
+# --- melding and screening -------------------------------------------------------------------------------------
+
+
+def test_melding__dji_reports_a_detainee_and_the_coordinator_screens(driver: ProcessDriver) -> None:
+    with pytest.raises(PermissionDenied):
+        driver.start(KEY, MELDING, as_role="gemeente")
+    with pytest.raises(InvalidInput) as refused:
+        driver.start(KEY, {**MELDING, "detentie": {**DETENTIE, "datum_uit": "30-06-2026"}}, as_role="dji")
+
+    instance = driver.start(KEY, MELDING, as_role="dji")
+
+    assert set(refused.value.fields) == {"detentie.datum_uit"}
+    assert roles(driver, instance) == {("Task_screening", "re_integratiecoordinator")}
+    row = driver.instance(instance)
+    assert (row.gemeente, row.subject_person) == ("Breda", "Kees Bedacht")
+
+
+def test_screening__needs_a_status_and_responsible_party_per_basisvoorwaarde(driver: ProcessDriver) -> None:
+    instance = driver.start(KEY, MELDING, as_role="dji")
+    incomplete = {k: v for k, v in SCREENING["basisvoorwaarden"].items() if k != "zorg"}
+
+    refused = driver.refused(
+        instance,
+        "Task_screening",
+        {**SCREENING, "basisvoorwaarden": {**incomplete, "schulden": {"status": "niet_geregeld"}}},
+    )
+
+    assert set(refused) == {"basisvoorwaarden.zorg", "basisvoorwaarden.schulden.verantwoordelijke"}
+    driver.complete(instance, "Task_screening", SCREENING)
+    assert roles(driver, instance) == {("Task_dr_plan", "dji")}
+
+
+def test_screening__not_done_within_ten_days_escalates_to_the_manager(driver: ProcessDriver) -> None:
+    instance = driver.start(KEY, MELDING, as_role="dji")
+    driver.advance(days(10) - timedelta(seconds=1))
+    assert driver.open(instance) == {"Task_screening"}
+
+    driver.advance(timedelta(seconds=1))
+
+    assert roles(driver, instance) == {
+        ("Task_screening", "re_integratiecoordinator"),
+        ("Task_escalatie_screening", "manager"),
+    }
+    driver.complete(instance, "Task_escalatie_screening")
+    assert driver.open(instance) == {"Task_screening"}
+
+
+# --- the five basisvoorwaarden in parallel ----------------------------------------------------------------------
+
+
+def test_basisvoorwaarden__are_arranged_in_parallel_each_in_its_own_lane(driver: ProcessDriver) -> None:
+    instance = arranging(driver)
+
+    assert roles(driver, instance) == {(task, role) for task, (role, _) in BASISVOORWAARDEN.items()}
+    refused = driver.refused(instance, "Task_onderdak", {"onderdak": {"status": "niet_geregeld"}})
+    assert set(refused) == {"onderdak.verantwoordelijke"}
+
+    arrange_all(driver, instance)
+
+    assert driver.status(instance) == "waiting"
+    data = driver.data(instance)
+    assert all(data[field]["status"] == "geregeld" for _, field in BASISVOORWAARDEN.values())
+
+
+def test_basisvoorwaarden__not_arranged_two_weeks_before_release_escalates(driver: ProcessDriver) -> None:
+    instance = arranging(driver)
+    driver.complete(instance, "Task_id_bewijs", {"id_bewijs": {"status": "geregeld", "verantwoordelijke": "Gemeente"}})
+    deadline = local(2026, 6, 16, 23, 59, 59)
+    advance_to(driver, deadline - timedelta(seconds=1))
+    assert "Task_escalatie_basisvoorwaarden" not in driver.open(instance)
+
+    advance_to(driver, deadline)
+
+    assert ("Task_escalatie_basisvoorwaarden", "manager") in roles(driver, instance)
+    assert {"Task_onderdak", "Task_werk_inkomen", "Task_schulden", "Task_zorg"} <= driver.open(instance)
+    driver.complete(instance, "Task_escalatie_basisvoorwaarden")
+    remaining = {k: v for k, v in BASISVOORWAARDEN.items() if k != "Task_id_bewijs"}
+    for task, (_, field) in remaining.items():
+        driver.complete(instance, task, {field: {"status": "in_behandeling", "verantwoordelijke": "Gemeente"}})
+    assert driver.open(instance) == set()
+
+
+# --- melding einde detentie -------------------------------------------------------------------------------------
+
+
+def test_einde_detentie__dji_is_asked_a_week_before_the_release_date(driver: ProcessDriver) -> None:
+    instance = arranging(driver)
+    arrange_all(driver, instance)
+    advance_to(driver, local(2026, 6, 23, 8, 59))
+    assert driver.open(instance) == set()
+
+    advance_to(driver, local(2026, 6, 23, 9, 0))
+
+    assert roles(driver, instance) == {("Task_melding_einde", "dji")}
+    driver.complete(instance, "Task_melding_einde", {**EINDE, "gemeente": "Oosterhout"})
+    assert roles(driver, instance) == {("Task_vervolg", "re_integratiecoordinator")}
+    assert driver.instance(instance).gemeente == "Oosterhout"
+
+
+def test_einde_detentie__no_report_by_the_release_date_goes_to_the_coordinator(driver: ProcessDriver) -> None:
+    instance = arranging(driver)
+    arrange_all(driver, instance)
+
+    advance_to(driver, local(2026, 6, 30, 23, 59, 59))
+
+    assert roles(driver, instance) == {
+        ("Task_melding_einde", "dji"),
+        ("Task_ontslag_navragen", "re_integratiecoordinator"),
+    }
+    driver.complete(instance, "Task_ontslag_navragen")
+    assert driver.open(instance) == {"Task_melding_einde"}
+
+
+# --- after release ------------------------------------------------------------------------------------------------
+
+
+def test_na_ontslag__a_complex_case_is_handed_over_to_procesregie_and_checked_later(driver: ProcessDriver) -> None:
+    instance = released(driver)
+    refused = driver.refused(instance, "Task_vervolg", {**COMPLEX, "aanleiding_procesregie": ""})
+    assert set(refused) == {"aanleiding_procesregie"}
+
+    driver.complete(instance, "Task_vervolg", COMPLEX)
+
+    (child,) = driver.follow_ups(instance)
+    assert (child.process_key, child.case_number) == ("procesregie", driver.instance(instance).case_number)
+    handed_over = driver.data(child.id)
+    assert handed_over["bron"] == KEY
+    assert (handed_over["gemeente"], handed_over["betrokkenen"]) == ("Breda", [KEES])
+    assert (handed_over["aanleiding"], handed_over["leefgebieden"]) == (
+        COMPLEX["aanleiding_procesregie"],
+        COMPLEX["leefgebieden"],
+    )
+    assert driver.status(instance) == "waiting"
+    advance_to(driver, local(2026, 9, 28, 9, 0))
+    assert roles(driver, instance) == {("Task_nacontrole", "re_integratiecoordinator")}
+    driver.complete(instance, "Task_nacontrole", NACONTROLE)
+    assert driver.status(instance) == "waiting"
+    assert len(driver.follow_ups(instance)) == 1
+
+
+def test_na_ontslag__a_simple_case_gets_gemeentelijke_nazorg(driver: ProcessDriver) -> None:
+    instance = released(driver)
+
+    driver.complete(instance, "Task_vervolg", NIET_COMPLEX)
+
+    assert roles(driver, instance) == {("Task_nazorg", "gemeente")}
+    driver.complete(instance, "Task_nazorg", NAZORG)
+    assert driver.follow_ups(instance) == []
+    advance_to(driver, local(2026, 9, 28, 9, 0))
+    assert driver.open(instance) == {"Task_nacontrole"}
+
+
+# --- retention ------------------------------------------------------------------------------------------------------
+
+
+def test_bewaartermijn__ends_six_calendar_months_after_release(driver: ProcessDriver) -> None:
+    instance = released(driver, {**EINDE, "datum_uit_definitief": "2026-08-31"})
+
+    data = driver.data(instance)
+
+    assert data["datum_vernietiging_uiterlijk"] == "2027-02-28"
+    assert data["vernietigen_uiterlijk"] == "2027-02-28T23:59:59+01:00"
+    assert data["vernietigen_vanaf"] == "2027-02-14T09:00:00+01:00"
+    assert data["moment_nacontrole"] == "2026-11-29T09:00:00+01:00"
+
+
+def test_bewaartermijn__the_data_is_destroyed_and_the_case_closed(driver: ProcessDriver) -> None:
+    instance = released(driver)
+    driver.complete(instance, "Task_vervolg", NIET_COMPLEX)
+    driver.complete(instance, "Task_nazorg", NAZORG)
+    advance_to(driver, local(2026, 9, 28, 9, 0))
+    driver.complete(instance, "Task_nacontrole", NACONTROLE)
+    advance_to(driver, local(2026, 12, 16, 8, 59))
+    assert driver.open(instance) == set()
+
+    advance_to(driver, local(2026, 12, 16, 9, 0))
+
+    assert roles(driver, instance) == {("Task_vernietigen", "re_integratiecoordinator")}
+    refused = driver.refused(instance, "Task_vernietigen", {**VERNIETIGING, "vernietiging_bevestigd": False})
+    assert set(refused) == {"vernietiging_bevestigd"}
+    driver.complete(instance, "Task_vernietigen", VERNIETIGING)
+    assert driver.status(instance) == "completed"
+    data = driver.data(instance)
+    assert not {"betrokkenen", "detentie", "basisvoorwaarden", "onderdak", "casemanager_dji"} & set(data)
+    assert (data["vernietigd_op"], data["persoonsgegevens_gewist_op"]) == ("2026-12-18", "2026-12-16")
+    row = driver.instance(instance)
+    assert (row.subject_person, row.gemeente) == (None, "Breda")
+
+
+def test_bewaartermijn__destruction_closes_the_case_even_with_nazorg_still_open(driver: ProcessDriver) -> None:
+    instance = released(driver)
+    driver.complete(instance, "Task_vervolg", NIET_COMPLEX)
+    advance_to(driver, local(2026, 12, 16, 9, 0))
+    assert driver.open(instance) == {"Task_nazorg", "Task_vernietigen"}
+
+    driver.complete(instance, "Task_vernietigen", VERNIETIGING)
+
+    assert driver.status(instance) == "completed"
+    assert driver.open(instance) == set()
+
+
+def test_bewaartermijn__destruction_not_done_in_time_escalates_to_the_privacy_officer(driver: ProcessDriver) -> None:
+    instance = released(driver)
+    advance_to(driver, local(2026, 12, 30, 23, 59, 58))
+    assert "Task_escalatie_vernietiging" not in driver.open(instance)
+
+    advance_to(driver, local(2026, 12, 30, 23, 59, 59))
+
+    assert ("Task_escalatie_vernietiging", "privacyfunctionaris") in roles(driver, instance)
+    driver.complete(instance, "Task_escalatie_vernietiging")
+    driver.complete(instance, "Task_vernietigen", VERNIETIGING)
+    assert driver.status(instance) == "completed"

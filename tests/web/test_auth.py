@@ -47,8 +47,10 @@ def test_login__locks_an_account_after_five_failures_with_a_clear_message(client
 def test_login__a_next_url_elsewhere_is_ignored(client: FlaskClient) -> None:
     token = csrf_token(client)
 
-    response = client.post("/inloggen", data={"gebruikersnaam": "sven", "wachtwoord": PASSWORD, "csrf_token": token,
-                                              "next": "//evil.example/phish"})
+    response = client.post(
+        "/inloggen",
+        data={"gebruikersnaam": "sven", "wachtwoord": PASSWORD, "csrf_token": token, "next": "//evil.example/phish"},
+    )
 
     assert response.headers["Location"] == "/taken"
 
@@ -104,8 +106,11 @@ def test_security_headers__on_every_page(client: FlaskClient) -> None:
 
 def test_session_cookie__httponly_and_samesite_lax_and_secure_over_https(client: FlaskClient) -> None:
     token = csrf_token(client)
-    response = client.post("/inloggen", data={"gebruikersnaam": "sven", "wachtwoord": PASSWORD, "csrf_token": token},
-                           base_url="https://zvh.example")
+    response = client.post(
+        "/inloggen",
+        data={"gebruikersnaam": "sven", "wachtwoord": PASSWORD, "csrf_token": token},
+        base_url="https://zvh.example",
+    )
 
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie

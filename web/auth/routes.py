@@ -39,8 +39,10 @@ def _safe_next(target: str | None) -> str:
 
 def locked_out() -> tuple[str, int]:
     """The answer when too many sign-in attempts failed (per account or per address)."""
-    message = _("Te veel mislukte inlogpogingen voor dit account of vanaf dit adres. Probeer het over 15 minuten "
-                "opnieuw of neem contact op met beheer.")
+    message = _(
+        "Te veel mislukte inlogpogingen voor dit account of vanaf dit adres. Probeer het over 15 minuten "
+        "opnieuw of neem contact op met beheer."
+    )
     return render_template("auth/login.html", error=message, username=request.form.get("gebruikersnaam", "")), 429
 
 
@@ -57,7 +59,9 @@ def login() -> ResponseReturnValue:
         valid = user is not None and user.active and verify_password(user, password)
     if not valid or user is None:
         return render_template(
-            "auth/login.html", error=_("Gebruikersnaam of wachtwoord klopt niet."), username=username,
+            "auth/login.html",
+            error=_("Gebruikersnaam of wachtwoord klopt niet."),
+            username=username,
             next=request.form.get("next", ""),
         ), 401
     session.clear()  # a fresh session on sign-in (no fixation)

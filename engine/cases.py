@@ -32,6 +32,8 @@ class TimelineEntry:
     action: str
     summary: str
     element_id: str | None
+    element_name: str | None = None
+    reason: str | None = None
     form: Form | None = None
     values: dict[str, Any] = field(default_factory=dict)
 
@@ -82,6 +84,14 @@ def _start_values(loaded: WorkflowInstance) -> tuple[Form | None, dict[str, Any]
     return form, {key: data[key] for key in form.fields if key in data}
 
 
+def _element_name(loaded: WorkflowInstance, element_id: str | None) -> str | None:
+    for spec in [loaded.version.spec, *loaded.version.subprocess_specs.values()]:
+        task_spec = spec.task_specs.get(element_id) if element_id else None
+        if task_spec is not None:
+            return str(task_spec.bpmn_name or element_id)
+    return element_id
+
+
 def _element_states(loaded: WorkflowInstance) -> tuple[list[str], list[str], list[str]]:
     completed, current, waiting = set(), set(), set()
     for task in _all_tasks(loaded):
@@ -130,13 +140,15 @@ def case_view(session: Session, runtime: Runtime, *, user: User, instance_id: in
             form, values = _start_values(loaded)
         timeline.append(
             TimelineEntry(
-                event.at,
-                names.get(event.actor, event.actor),
-                event.action,
-                event.summary,
-                event.element_id,
-                form,
-                values,
+                at=event.at,
+                actor=names.get(event.actor, event.actor),
+                action=event.action,
+                summary=event.summary,
+                element_id=event.element_id,
+                element_name=_element_name(loaded, event.element_id),
+                reason=(event.details or {}).get("reason"),
+                form=form,
+                values=values,
             )
         )
     completed, current, waiting = _element_states(loaded)

@@ -45,6 +45,21 @@ def status_label(status: str) -> str:
     return labels.get(status, status)
 
 
+def action_label(action: str) -> str:
+    """What an audit action means, for the case timeline."""
+    labels = {
+        "start": _("Zaak gestart"),
+        "complete": _("Afgerond"),
+        "timer": _("Termijn verstreken"),
+        "handover": _("Overgedragen aan vervolgproces"),
+        "error": _("Vastgelopen"),
+        "retry": _("Opnieuw uitgevoerd"),
+        "reassign": _("Taak toegewezen"),
+        "participant": _("Deelnemer toegevoegd"),
+    }
+    return labels.get(action, action)
+
+
 def init_app(app: Flask) -> None:
     from web.schema_form import field_id
     from web.services import now
@@ -53,6 +68,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(display_value)
     app.add_template_filter(id, "id")
     app.add_template_global(status_label)
+    app.add_template_global(action_label)
     app.add_template_global(field_id)
     app.add_template_global(now, "now_utc")
     app.add_template_global(lambda: str(get_locale() or "nl"), "current_language")

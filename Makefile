@@ -22,7 +22,7 @@ $(ASSETS): package.json package-lock.json $(wildcard web/assets/*)
 	touch $@
 
 $(TRANSLATIONS): web/translations/en/LC_MESSAGES/messages.po $(INSTALLED)
-	$(BIN)/pybabel compile --use-fuzzy -d web/translations -f -q
+	$(BIN)/pybabel compile --statistics -d web/translations
 
 setup: $(INSTALLED) $(ASSETS) $(TRANSLATIONS)
 

@@ -8,8 +8,9 @@ them, or their own lane-less task). Nothing else: a manager sees the monitoring 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -23,11 +24,19 @@ from engine.models import HumanTask, Instance, Participant, User
 PARTICIPANT_MANAGERS = frozenset({"procesregisseur", "coordinator", "zorgcoordinator", "re_integratiecoordinator"})
 
 
+def _take_part_statement(insert: Any) -> Any:
+    values: dict[str, Any] = {name: bindparam(name) for name in ("instance_id", "user_id", "reason", "added_at")}
+    return insert(Participant).values(**values).on_conflict_do_nothing(index_elements=["instance_id", "user_id"])
+
+
+# Built once per dialect: this runs on every completion.
+_TAKE_PART = {"postgresql": _take_part_statement(pg_insert), "sqlite": _take_part_statement(sqlite_insert)}
+
+
 def take_part(session: Session, *, instance_id: int, user_id: int, reason: str, at: datetime) -> None:
     """Record that a user takes part in an instance (idempotent: the first reason is kept)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Participant).values(instance_id=instance_id, user_id=user_id, reason=reason, added_at=at)
-    session.execute(statement.on_conflict_do_nothing(index_elements=["instance_id", "user_id"]))
+    statement = _TAKE_PART[session.get_bind().dialect.name]
+    session.execute(statement, {"instance_id": instance_id, "user_id": user_id, "reason": reason, "added_at": at})
 
 
 def may_view(session: Session, user: User, instance_id: int) -> bool:

@@ -198,12 +198,21 @@ class Participant(Base):
 
 
 class Draft(Base):
-    """What a user typed into a task form and saved without submitting; survives logout and session expiry."""
+    """What a user typed into a task form (or a start form) and saved without submitting.
+
+    Survives logout and session expiry; a task's drafts go when the task leaves the inbox (the database cascades
+    the delete of its projection row), so no draft outlives the step it was for.
+    """
 
     __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("user_id", "task_id"), UniqueConstraint("user_id", "process_key"))
 
-    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: the open task the draft is for, or NULL for a start form
+    task_id: Mapped[str | None] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"), index=True)
+    #: the process whose start form the draft is for, or NULL for a task
+    process_key: Mapped[str | None] = mapped_column(String(128))
     data: Mapped[dict[str, Any]] = mapped_column(JsonType)
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

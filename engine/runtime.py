@@ -7,6 +7,7 @@ the inbox projection and the audit events are written together, and the instance
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,9 +31,8 @@ from engine.access import take_part
 from engine.audit import record
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.config import Settings
-from engine.drafts import discard_drafts
 from engine.errors import ConfigurationError, Conflict, InvalidInput, NotFound, PermissionDenied
-from engine.inbox import COORDINATOR_ROLES, InboxRow, list_tasks, task_row
+from engine.inbox import COORDINATOR_ROLES, InboxRow, audiences, list_tasks, task_row
 from engine.models import (
     NO_DEADLINE,
     AuditEvent,
@@ -89,6 +89,7 @@ _MOVE_TASKS = (
     .execution_options(synchronize_session=False)
 )
 _ADD_TASKS = insert(HumanTask)
+_INBOX_FIELDS = [f.name for f in dataclasses.fields(InboxRow) if f.name != "assignee"]
 _CLAIM = (
     update(HumanTask)
     .where(HumanTask.id == bindparam("task_id"), HumanTask.assignee_id.is_(None))
@@ -117,6 +118,9 @@ class WorkflowInstance:
         active = not fresh and row.status in ACTIVE_STATUSES
         self.projected_ids = frozenset(str(t.id) for t in self.ready_human_tasks) if active else frozenset()
         self.projected_gemeente = row.gemeente
+        # What the last save wrote to the inbox projection (so the caller's next tasks need no query).
+        self.projected_rows: list[dict[str, Any]] = []
+        self.kept_ids: frozenset[str] = frozenset()
 
     @property
     def ready_human_tasks(self) -> list[Any]:
@@ -247,7 +251,7 @@ class Runtime:
             data=start_data,
             case_number=self._next_case_number(session, self.clock.now()),
         )
-        return Outcome(instance.row, self._next_tasks_for(session, actor, instance.row.id))
+        return Outcome(instance.row, self._next_tasks_for(session, actor, instance))
 
     def _create_instance(
         self,
@@ -510,7 +514,8 @@ class Runtime:
             instance.workflow.do_engine_steps()
 
         failure = self._run_engine(instance, advance)
-        take_part(session, instance_id=instance.row.id, user_id=actor.id, reason="worked_on", at=self.clock.now())
+        if task.assignee_id != actor.id and instance.row.started_by_id != actor.id:  # else already taking part
+            take_part(session, instance_id=instance.row.id, user_id=actor.id, reason="worked_on", at=self.clock.now())
         record(
             session,
             actor=actor.username,
@@ -524,7 +529,7 @@ class Runtime:
             details={"fields": sorted(values)},
         )
         self._save(session, instance, actor=actor, failure=failure)
-        return Outcome(instance.row, self._next_tasks_for(session, actor, instance.row.id))
+        return Outcome(instance.row, self._next_tasks_for(session, actor, instance))
 
     def retry_instance(
         self, session: Session, *, instance_id: int, actor: User, data: Mapping[str, Any] | None = None
@@ -557,7 +562,7 @@ class Runtime:
             details={"corrected_fields": sorted(data or {})},
         )
         self._save(session, instance, actor=actor, failure=failure)
-        return Outcome(instance.row, self._next_tasks_for(session, actor, instance_id))
+        return Outcome(instance.row, self._next_tasks_for(session, actor, instance))
 
     # --- timers ------------------------------------------------------------------------------------------
 
@@ -691,8 +696,7 @@ class Runtime:
         existing = instance.projected_ids
         if existing - set(wanted):
             dropped = sorted(existing - set(wanted))
-            session.execute(_DROP_TASKS, {"task_ids": dropped})
-            discard_drafts(session, dropped)
+            session.execute(_DROP_TASKS, {"task_ids": dropped})  # their drafts go too (ON DELETE CASCADE)
         kept = existing & set(wanted)
         if kept and row.gemeente != instance.projected_gemeente:
             session.execute(_MOVE_TASKS, {"task_ids": sorted(kept), "gemeente": row.gemeente})
@@ -728,11 +732,19 @@ class Runtime:
             )
         if new_rows:
             session.execute(_ADD_TASKS, new_rows)
+        instance.projected_rows, instance.kept_ids = new_rows, kept
 
     @staticmethod
-    def _next_tasks_for(session: Session, actor: User, instance_id: int) -> list[InboxRow]:
+    def _next_tasks_for(session: Session, actor: User, instance: WorkflowInstance) -> list[InboxRow]:
         """The instance's open tasks that `actor` may do now (what the UI opens next)."""
-        return list_tasks(session, user=actor, instance_id=instance_id, with_total=False).tasks
+        if instance.kept_ids:  # tasks that stayed open may have been claimed by someone: ask the projection
+            return list_tasks(session, user=actor, instance_id=instance.row.id, with_total=False).tasks
+        mine = set(audiences(actor))
+        rows = sorted(
+            (row for row in instance.projected_rows if row["audience"] in mine),
+            key=lambda row: (row["due_sort"], row["created_at"], row["id"]),
+        )
+        return [InboxRow(**{name: row[name] for name in _INBOX_FIELDS}, assignee=None) for row in rows]
 
 
 def _choose_start_events(workflow: BpmnWorkflow, *, by_message: bool) -> None:

@@ -744,3 +744,22 @@ def test_start_form__also_in_a_process_that_can_start_by_message(
     outcome = start(db, runtime, "receiver", make_user("pim", "procesregisseur"), {"gemeente": "Altena"})
 
     assert outcome.instance.gemeente == "Altena"
+
+
+def test_drafts__go_when_their_task_is_completed(
+    db: Database, runtime: Runtime, make_user: UserFactory, bench_process: str
+) -> None:
+    from engine.drafts import load_draft, save_draft
+    from engine.models import Draft
+
+    anna = make_user("anna")
+    task_id = start(db, runtime, bench_process, anna).next_tasks[0].id
+    with db.transaction() as session:
+        save_draft(session, task_id=task_id, user=anna, data={"field1": "half"}, at=START)
+    with db.reader() as session:
+        assert load_draft(session, task_id=task_id, user=anna) is not None
+
+    complete(db, runtime, task_id, anna, {"field1": "klaar"})
+
+    with db.reader() as session:
+        assert session.scalar(select(func.count()).select_from(Draft)) == 0

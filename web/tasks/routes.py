@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from engine.audit import record_view
-from engine.drafts import discard_drafts, load_draft, save_draft
+from engine.drafts import discard_start_draft, load_draft, save_draft
 from engine.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from engine.forms import CONFIRMATION, Form
 from engine.inbox import InboxRow, list_tasks
@@ -195,7 +195,7 @@ def _rescue_start_after_expiry(process_key: str) -> ResponseReturnValue:
                 form = _start_context(session, user, process_key)["form"]
                 save_draft(
                     session,
-                    task_id=_start_draft_key(process_key),
+                    process_key=process_key,
                     user=user,
                     data=parse_submission(form.resolved_schema, request.form),
                     at=now(),
@@ -269,17 +269,13 @@ def _render_start(
     ), status
 
 
-def _start_draft_key(process_key: str) -> str:
-    return f"start:{process_key}"[:36]
-
-
 @bp.get("/starten/<process_key>")
 def start_form(process_key: str) -> ResponseReturnValue:
     if not current_user.is_authenticated:
         return _login_redirect()
     with reader() as session:
         context = _start_context(session, me(), process_key)
-        draft = load_draft(session, task_id=_start_draft_key(process_key), user=me())
+        draft = load_draft(session, process_key=process_key, user=me())
     return _render_start(context, dict(draft.data) if draft else {}, {})
 
 
@@ -295,7 +291,7 @@ def start(process_key: str) -> ResponseReturnValue:
     action = request.form.get("_actie", COMPLETE)
     if action == DRAFT:
         with transaction() as session:
-            save_draft(session, task_id=_start_draft_key(process_key), user=user, data=values, at=now())
+            save_draft(session, process_key=process_key, user=user, data=values, at=now())
         flash(_("Concept opgeslagen. U kunt later verder."), "success")
         return redirect(url_for("tasks.start_form", process_key=process_key))
     if action != COMPLETE:
@@ -305,7 +301,7 @@ def start(process_key: str) -> ResponseReturnValue:
             outcome = runtime().start_instance(
                 session, process_key=process_key, actor=user, data=values, locale=_locale()
             )
-            discard_drafts(session, [_start_draft_key(process_key)])
+            discard_start_draft(session, user=user, process_key=process_key)
     except InvalidInput as invalid:
         return _render_start(context, values, invalid.fields, status=422)
     except (Conflict, ConfigurationError) as problem:

@@ -37,17 +37,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_api_tokens_user_id"), ["user_id"], unique=False)
 
     op.create_table(
-        "drafts",
-        sa.Column("task_id", sa.String(length=36), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column(
-            "data", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
-        ),
-        sa.Column("saved_at", UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("task_id", "user_id"),
-    )
-    op.create_table(
         "saved_filters",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -79,8 +68,31 @@ def upgrade() -> None:
     with op.batch_alter_table("participants", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_participants_user_id"), ["user_id"], unique=False)
 
+    op.create_table(
+        "drafts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("task_id", sa.String(length=36), nullable=True),
+        sa.Column("process_key", sa.String(length=128), nullable=True),
+        sa.Column(
+            "data", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("saved_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["task_id"], ["human_tasks.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("user_id", "process_key"),
+        sa.UniqueConstraint("user_id", "task_id"),
+    )
+    with op.batch_alter_table("drafts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_drafts_task_id"), ["task_id"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("drafts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_drafts_task_id"))
+
+    op.drop_table("drafts")
     with op.batch_alter_table("participants", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_participants_user_id"))
 
@@ -89,7 +101,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_saved_filters_user_id"))
 
     op.drop_table("saved_filters")
-    op.drop_table("drafts")
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_tokens_user_id"))
 

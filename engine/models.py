@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from engine.db import Base, UTCDateTime
 
@@ -108,6 +108,10 @@ class Instance(Base):
 
     process_version: Mapped[ProcessVersion] = relationship(lazy="joined", innerjoin=True)
     started_by: Mapped[User] = relationship()
+    #: the starter's username, read with the row (listing instances needs no user objects)
+    started_by_name: Mapped[str] = column_property(
+        select(User.username).where(User.id == started_by_id).correlate_except(User).scalar_subquery()
+    )
 
     __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012 - SQLAlchemy's declarative convention
 

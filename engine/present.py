@@ -33,7 +33,7 @@ def instance_dict(instance: Instance) -> dict[str, Any]:
         "case_number": instance.case_number,
         "gemeente": instance.gemeente,
         "subject_person": instance.subject_person,
-        "started_by": instance.started_by.username,
+        "started_by": instance.started_by_name,
         "started_at": _iso(instance.started_at),
         "last_progress_at": _iso(instance.last_progress_at),
         "ended_at": _iso(instance.ended_at),

@@ -60,7 +60,10 @@ def _security_headers(response: Response) -> Response:
 
 def _enforce_idle_timeout() -> None:
     """End a session that was idle longer than ZVH_IDLE_MINUTES; remember who it was (for draft rescue)."""
-    if request.endpoint in ("static", "auth.session_status") or not current_user.is_authenticated:
+    # The API authenticates every request with a token and has no session to time out.
+    if request.blueprint == "api" or request.endpoint in ("static", "auth.session_status"):
+        return
+    if not current_user.is_authenticated:
         return
     from flask import current_app
 

@@ -7,7 +7,7 @@ query (which filters, which order) and reused with bound parameters: building a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Literal
@@ -115,9 +115,6 @@ class InboxQuery:
             descending=str(data.get("descending", "")).lower() in ("1", "true", "on", "yes"),
             page=min(page, 10_000),
         )
-
-    def with_page(self, page: int) -> InboxQuery:
-        return replace(self, page=page)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Engine figures for the reference workload (../shared/bench/three-user-tasks: start + 3 user tasks).
+"""Engine figures for the reference workload (tests/fixtures/three-user-tasks: start + 3 user tasks).
 
 Prints medians and p95 of start-to-first-task, complete-one-task and the inbox listing with 10,000 open tasks,
 on SQLite and on PostgreSQL (a throw-away cluster with fsync on, unless --postgres-url is given), next to the
@@ -39,7 +39,7 @@ from engine.registry import deploy_file  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.users import create_user  # noqa: E402
 
-WORKLOAD = ROOT.parent / "shared" / "bench" / "three-user-tasks"
+WORKLOAD = ROOT / "tests" / "fixtures" / "three-user-tasks"
 PROCESS = "Process_three_user_tasks"
 
 

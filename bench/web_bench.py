@@ -1,4 +1,4 @@
-"""HTTP figures for the reference workload (../shared/bench/three-user-tasks) against a running `zvh serve`.
+"""HTTP figures for the reference workload (tests/fixtures/three-user-tasks) against a running `zvh serve`.
 
 Starts waitress on a throw-away SQLite database (embedded mode), then measures over HTTP on loopback:
 start an instance (API), complete one task (API), and the inbox page (HTML) with 10,000 open tasks in the
@@ -34,7 +34,7 @@ from engine.runtime import Runtime  # noqa: E402
 from engine.users import create_api_token, create_user  # noqa: E402
 from tests.services import free_port  # noqa: E402
 
-WORKLOAD = ROOT.parent / "shared" / "bench" / "three-user-tasks"
+WORKLOAD = ROOT / "tests" / "fixtures" / "three-user-tasks"
 PROCESS = "Process_three_user_tasks"
 PASSWORD = "bench-wachtwoord-123"  # noqa: S105 - a throw-away account in a throw-away database
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from engine.cli import main
 
-BENCH = Path(__file__).resolve().parents[3] / "shared" / "bench" / "three-user-tasks"
+BENCH = Path(__file__).resolve().parents[1] / "fixtures" / "three-user-tasks"
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from engine.models import AuditEvent, ProcessVersion
 from engine.registry import deploy_file, list_processes
 from tests.engine.bpmn import flow, linear, process, user_task, write
 
-MIWG = Path(__file__).resolve().parents[3] / "shared" / "interop" / "miwg"
+MIWG = Path(__file__).resolve().parents[1] / "fixtures" / "miwg"
 FORM = {"type": "object", "properties": {"naam": {"type": "string", "title": "Naam"}}, "required": ["naam"]}
 
 

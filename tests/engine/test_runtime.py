@@ -20,7 +20,7 @@ from engine.runtime import Runtime
 from tests.conftest import START, UserFactory
 from tests.engine.bpmn import flow, linear, process, user_task, write
 
-BENCH = Path(__file__).resolve().parents[3] / "shared" / "bench" / "three-user-tasks"
+BENCH = Path(__file__).resolve().parents[1] / "fixtures" / "three-user-tasks"
 NAAM_FORM = {
     "type": "object",
     "properties": {"naam": {"type": "string", "minLength": 2}, "gemeente": {"type": "string"}},

@@ -41,6 +41,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 _WRITE = "zvh_write"
 
 
+def ensure_sqlite_folder(url: str) -> None:
+    """Create the folder of a SQLite database file (instance/ on a fresh checkout)."""
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     # pysqlite's implicit transactions would start deferred transactions that fail with "database is
     # locked" when two writers race; we issue BEGIN ourselves so writers queue on BEGIN IMMEDIATE instead.
@@ -65,8 +71,7 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        ensure_sqlite_folder(url)
         self.engine = create_engine(url, echo=echo, pool_pre_ping=not url.startswith("sqlite"))
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine)

@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from engine.db import ensure_sqlite_folder
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -20,4 +22,5 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade_to_head(database_url: str) -> None:
     """Bring the database schema to the newest revision."""
+    ensure_sqlite_folder(database_url)
     command.upgrade(alembic_config(database_url), "head")

@@ -121,3 +121,12 @@ def test_cli__init_demo_deploys_processes_and_creates_a_user_per_role(zvh) -> No
     assert {"manager", "coordinator", "beheerder"} <= roles
     assert payload["demo_password"]
     assert len(payload["deployed"]) == len(list(Path("processes").glob("*.bpmn")))
+
+
+def test_cli__init_creates_the_database_folder_on_a_fresh_checkout(tmp_path: Path) -> None:
+    folder = tmp_path / "nieuw" / "instance"
+    env = {"ZVH_DATABASE_URL": f"sqlite:///{folder / 'zvh.sqlite3'}", "ZVH_INSTANCE_PATH": str(folder)}
+
+    result = CliRunner().invoke(main, ["init"], env=env, catch_exceptions=False)
+
+    assert result.exit_code == 0 and (folder / "zvh.sqlite3").exists()

@@ -415,17 +415,29 @@ class Runtime:
             session.refresh(task)
             raise Conflict(f"This task was already claimed by {self._holder_name(session, task)}.")
         take_part(session, instance_id=task.instance_id, user_id=actor.id, reason="claimed", at=self.clock.now())
+        self._record_task_event(session, actor, "claim", task, f"Claimed '{task.name}'")
+        return task_row(session, task_id)
+
+    def _record_task_event(
+        self,
+        session: Session,
+        actor: User,
+        action: str,
+        task: HumanTask,
+        summary: str,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         record(
             session,
             actor=actor.username,
-            action="claim",
+            action=action,
             at=self.clock.now(),
             instance_id=task.instance_id,
             task_id=task.id,
             element_id=task.element_id,
-            summary=f"Claimed '{task.name}'",
+            summary=summary,
+            details=details,
         )
-        return task_row(session, task_id)
 
     @staticmethod
     def _holder_name(session: Session, task: HumanTask) -> str:
@@ -440,16 +452,7 @@ class Runtime:
         if task.assignee_id != actor.id and not (actor.role_keys & COORDINATOR_ROLES):
             raise PermissionDenied("Only the assignee or a coordinator can release this task.")
         task.assign(None)
-        record(
-            session,
-            actor=actor.username,
-            action="unclaim",
-            at=self.clock.now(),
-            instance_id=task.instance_id,
-            task_id=task.id,
-            element_id=task.element_id,
-            summary=f"Released '{task.name}'",
-        )
+        self._record_task_event(session, actor, "unclaim", task, f"Released '{task.name}'")
         session.flush()
         return task_row(session, task_id)
 
@@ -468,15 +471,12 @@ class Runtime:
         previous = task.assignee_id
         task.assign(assignee.id)
         take_part(session, instance_id=task.instance_id, user_id=assignee.id, reason="assigned", at=self.clock.now())
-        record(
+        self._record_task_event(
             session,
-            actor=actor.username,
-            action="reassign",
-            at=self.clock.now(),
-            instance_id=task.instance_id,
-            task_id=task.id,
-            element_id=task.element_id,
-            summary=f"Reassigned '{task.name}' to {assignee.username}: {reason.strip()}",
+            actor,
+            "reassign",
+            task,
+            f"Reassigned '{task.name}' to {assignee.username}: {reason.strip()}",
             details={"from_user_id": previous, "to": assignee.username, "reason": reason.strip()},
         )
         session.flush()

@@ -61,6 +61,30 @@ def _form_values(form: Form, data: dict[str, Any]) -> dict[str, Any]:
     return {key: data[key] for key in form.fields if key in data}
 
 
+def _render_form(
+    template: str,
+    context: dict[str, Any],
+    values: dict[str, Any],
+    errors: dict[str, list[str]],
+    status: int = 200,
+    message: str | None = None,
+) -> ResponseReturnValue:
+    """A task or start page: the fields from the form's schema, an error summary, what the user typed."""
+    form: Form = context["form"]
+    # Read-only context fields are never posted back: they always show what the case holds.
+    data = context.get("data", {})
+    values = {**values, **{k: data[k] for k in form.read_only_fields if k in data}}
+    labels = field_labels(form.resolved_schema)
+    summary = [(path, label_for(labels, path), text) for path, texts in errors.items() for text in texts]
+    return render_template(
+        template,
+        fields=render_form_fields(form.resolved_schema, form.ui_schema, values, errors),
+        summary=summary,
+        message=message,
+        **context,
+    ), status
+
+
 def _render_task(
     context: dict[str, Any],
     values: dict[str, Any],
@@ -68,18 +92,7 @@ def _render_task(
     status: int = 200,
     message: str | None = None,
 ) -> ResponseReturnValue:
-    form: Form = context["form"]
-    # Read-only context fields are never posted back: they always show what the case holds.
-    values = {**values, **{k: context["data"][k] for k in form.read_only_fields if k in context["data"]}}
-    labels = field_labels(form.resolved_schema)
-    summary = [(path, label_for(labels, path), text) for path, texts in errors.items() for text in texts]
-    return render_template(
-        "tasks/task.html",
-        fields=render_form_fields(form.resolved_schema, form.ui_schema, values, errors),
-        summary=summary,
-        message=message,
-        **context,
-    ), status
+    return _render_form("tasks/task.html", context, values, errors, status, message)
 
 
 @bp.get("/taken/<task_id>")
@@ -257,16 +270,7 @@ def _render_start(
     status: int = 200,
     message: str | None = None,
 ) -> ResponseReturnValue:
-    form: Form = context["form"]
-    labels = field_labels(form.resolved_schema)
-    summary = [(path, label_for(labels, path), text) for path, texts in errors.items() for text in texts]
-    return render_template(
-        "tasks/start.html",
-        fields=render_form_fields(form.resolved_schema, form.ui_schema, values, errors),
-        summary=summary,
-        message=message,
-        **context,
-    ), status
+    return _render_form("tasks/start.html", context, values, errors, status, message)
 
 
 @bp.get("/starten/<process_key>")

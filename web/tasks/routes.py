@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -85,14 +86,7 @@ def _render_form(
     ), status
 
 
-def _render_task(
-    context: dict[str, Any],
-    values: dict[str, Any],
-    errors: dict[str, list[str]],
-    status: int = 200,
-    message: str | None = None,
-) -> ResponseReturnValue:
-    return _render_form("tasks/task.html", context, values, errors, status, message)
+_render_task = partial(_render_form, "tasks/task.html")
 
 
 @bp.get("/taken/<task_id>")
@@ -263,14 +257,7 @@ def _start_context(session: Any, user: User, process_key: str) -> dict[str, Any]
     return {"process_key": process_key, "process_name": loaded.name, "form": loaded.start_form}
 
 
-def _render_start(
-    context: dict[str, Any],
-    values: dict[str, Any],
-    errors: dict[str, list[str]],
-    status: int = 200,
-    message: str | None = None,
-) -> ResponseReturnValue:
-    return _render_form("tasks/start.html", context, values, errors, status, message)
+_render_start = partial(_render_form, "tasks/start.html")
 
 
 @bp.get("/starten/<process_key>")

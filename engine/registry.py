@@ -627,6 +627,10 @@ class LoadedVersion:
     #: the form of the plain start event (what a person fills in to start it), or the confirmation form
     start_form: Form
 
+    def may_be_started_by(self, role_keys: frozenset[str]) -> bool:
+        """Whether someone with these roles may start the process by hand (the lane of its plain start event)."""
+        return self.user_startable and (not self.start_roles or bool(self.start_roles & role_keys))
+
     def form_for(self, task_spec: Any) -> Form:
         """The form of a user task (or start event), or the confirmation form when it has none."""
         return _form_of(task_spec, self.forms)

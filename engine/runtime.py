@@ -238,9 +238,9 @@ class Runtime:
         """Start the newest version of a process with validated start data and run it to its first wait."""
         stored = latest_version(session, process_key)
         version = load_version(stored)
-        if not version.user_startable:
-            raise PermissionDenied(f"'{version.name}' is started by another process, not by hand.")
-        if version.start_roles and not (version.start_roles & actor.role_keys):
+        if not version.may_be_started_by(actor.role_keys):
+            if not version.user_startable:
+                raise PermissionDenied(f"'{version.name}' is started by another process, not by hand.")
             raise PermissionDenied(f"Only {', '.join(sorted(version.start_roles))} may start '{version.name}'.")
         start_data = self._validate_start_data(version, data or {}, locale)
         instance = self._create_instance(

@@ -238,3 +238,40 @@ def test_start__add_row_without_javascript_keeps_the_values(app: Flask, as_user)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Fenna Fictief" in page and 'name="betrokkenen.1.naam"' in page
+
+
+def test_start__a_referral_posted_after_the_idle_timeout_is_kept_as_draft(app: Flask, client: FlaskClient) -> None:
+    login(client, "mila")
+    token = page_token(client, "/starten/melding")
+    with client.session_transaction() as session:
+        session[LAST_SEEN] = time.time() - 20 * 60
+
+    response = client.post(
+        "/starten/melding",
+        data={
+            "csrf_token": token,
+            "_actie": "afronden",
+            "gemeente": "Breda",
+            "aanleiding": "Getypt voor de time-out",
+        },
+    )
+
+    assert response.status_code == 302 and "/inloggen" in response.headers["Location"]
+    with app.extensions["zvh"].db.reader() as db_session:
+        draft = db_session.query(Draft).filter_by(process_key="melding").one()
+    assert draft.data["aanleiding"] == "Getypt voor de time-out"
+    login(client, "mila")
+    assert "Getypt voor de time-out" in client.get("/starten/melding").get_data(as_text=True)
+
+
+def test_draft__a_user_who_may_not_do_the_task_keeps_nothing_after_the_timeout(app: Flask, client: FlaskClient) -> None:
+    task_id = open_task_id(app, start_melding(app))
+    login(client, "otto")
+    token = page_token(client, "/taken")
+    with client.session_transaction() as session:
+        session[LAST_SEEN] = time.time() - 20 * 60
+
+    client.post(f"/taken/{task_id}", data={"csrf_token": token, "besluit": "afwijzen"})
+
+    with app.extensions["zvh"].db.reader() as db_session:
+        assert db_session.query(Draft).count() == 0

@@ -130,7 +130,7 @@ def processes() -> ResponseReturnValue:
         result = []
         for version in list_processes(session):
             loaded = load_version(version)
-            startable = loaded.user_startable and (not loaded.start_roles or bool(loaded.start_roles & user.role_keys))
+            startable = loaded.may_be_started_by(user.role_keys)
             result.append(
                 {"key": version.process_key, "name": version.name, "version": version.version, "startable": startable}
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -14,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 from engine.audit import record_view
 from engine.drafts import discard_start_draft, load_draft, save_draft
 from engine.errors import ConfigurationError, Conflict, InvalidInput, NotFound
-from engine.forms import CONFIRMATION, Form
+from engine.forms import Form
 from engine.inbox import InboxRow, list_tasks
 from engine.models import User
 from engine.registry import latest_version, list_processes, load_version
@@ -115,7 +116,9 @@ def task(task_id: str) -> ResponseReturnValue:
 @bp.post("/taken/<task_id>")
 def submit(task_id: str) -> ResponseReturnValue:
     if not current_user.is_authenticated:
-        return _rescue_after_expiry(task_id)
+        return _keep_as_draft_after_expiry(
+            lambda session, user: _task_context(session, user, task_id)["form"], task_id=task_id
+        )
     user = me()
     action = request.form.get("_actie", COMPLETE)
     with reader() as session:
@@ -170,43 +173,20 @@ def _after_conflict(task_id: str, context: dict[str, Any], values: dict[str, Any
     return _render_task(fresh, values, {}, status=409, message=message)
 
 
-def _rescue_after_expiry(task_id: str) -> ResponseReturnValue:
-    """A form posted after the idle timeout: keep what was typed as the user's draft, then ask to sign in."""
+def _keep_as_draft_after_expiry(form_of: Callable[[Any, User], Form], **key: str) -> ResponseReturnValue:
+    """A form posted after the idle timeout: keep what was typed as the (expired) user's draft, then ask to sign
+    in. `form_of` finds the form the way the page does, so a task or process the user may not use keeps nothing."""
     user_id = expired_user_id()
     if user_id is not None:
         with transaction() as session:
             user = session.get(User, user_id)
-            rows = list_tasks(session, user=user, task_id=task_id, with_total=False).tasks if user else []
-            if user is not None and rows:
-                loaded = runtime().load(session, rows[0].instance_id)
-                spiff_task = loaded.find_task(task_id)
-                form = loaded.version.form_for(spiff_task.task_spec) if spiff_task is not None else CONFIRMATION
-                save_draft(
-                    session,
-                    task_id=task_id,
-                    user=user,
-                    data=parse_submission(form.resolved_schema, request.form),
-                    at=now(),
-                )
-                flash(_("Wat u invulde is bewaard als concept. Log opnieuw in om verder te gaan."), "warning")
-    return _login_redirect()
-
-
-def _rescue_start_after_expiry(process_key: str) -> ResponseReturnValue:
-    """A start form posted after the idle timeout: keep what was typed as a draft, then ask to sign in."""
-    user_id = expired_user_id()
-    if user_id is not None:
-        with transaction() as session:
-            user = session.get(User, user_id)
-            if user is not None and process_key in dict(_startable(session, user)):
-                form = _start_context(session, user, process_key)["form"]
-                save_draft(
-                    session,
-                    process_key=process_key,
-                    user=user,
-                    data=parse_submission(form.resolved_schema, request.form),
-                    at=now(),
-                )
+            try:
+                form = form_of(session, user) if user is not None else None
+            except NotFound:
+                form = None
+            if user is not None and form is not None:
+                data = parse_submission(form.resolved_schema, request.form)
+                save_draft(session, user=user, data=data, at=now(), **key)
                 flash(_("Wat u invulde is bewaard als concept. Log opnieuw in om verder te gaan."), "warning")
     return _login_redirect()
 
@@ -235,7 +215,7 @@ def _startable(session: Any, user: User) -> list[tuple[str, str]]:
     startable = []
     for version in list_processes(session):
         loaded = load_version(version)
-        if loaded.user_startable and (not loaded.start_roles or loaded.start_roles & user.role_keys):
+        if loaded.may_be_started_by(user.role_keys):
             startable.append((version.process_key, version.name))
     return startable
 
@@ -273,7 +253,9 @@ def start_form(process_key: str) -> ResponseReturnValue:
 @bp.post("/starten/<process_key>")
 def start(process_key: str) -> ResponseReturnValue:
     if not current_user.is_authenticated:
-        return _rescue_start_after_expiry(process_key)
+        return _keep_as_draft_after_expiry(
+            lambda session, user: _start_context(session, user, process_key)["form"], process_key=process_key
+        )
     user = me()
     with reader() as session:
         context = _start_context(session, user, process_key)

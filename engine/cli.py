@@ -25,6 +25,7 @@ from engine.inbox import list_tasks
 from engine.jobs import EmbeddedTimerLoop
 from engine.migrate import upgrade_to_head
 from engine.models import Instance
+from engine.monitor import CATEGORIES, MonitorFilter, monitor_rows
 from engine.present import audit_dict, instance_dict, task_dict, user_dict, version_dict
 from engine.registry import deploy_file, list_processes
 from engine.runtime import Runtime
@@ -315,16 +316,52 @@ def timers() -> None:
 @pass_context
 def timers_fire(ctx: Context, now_text: str | None) -> tuple[Any, str]:
     """Fire all due timers."""
-    now = None
-    if now_text:
-        try:
-            now = as_utc(datetime.fromisoformat(now_text))
-        except ValueError as error:
-            raise InvalidInput(f"--now: {error}", {"now": [str(error)]}) from None
+    now = _moment("--now", now_text)
     fired = fire_due_timers(ctx.db, ctx.runtime, now=now)
     payload = [{"instance_id": f.instance_id, "fired": f.element_ids} for f in fired]
     text = "\n".join(f"Instance {f.instance_id}: {', '.join(f.element_ids)}" for f in fired) or "No timers due."
     return payload, text
+
+
+def _moment(option: str, text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return as_utc(datetime.fromisoformat(text))
+    except ValueError as error:
+        raise InvalidInput(f"{option}: {error}", {option.lstrip("-"): [str(error)]}) from None
+
+
+_REASONS = {
+    "task_norm": "waited longer than the step norm",
+    "instance_norm": "no progress for longer than the process norm",
+    "deadline_passed": "deadline passed",
+    "deadline_near": "deadline within the warning window",
+    "timer_not_fired": "timer due but not fired",
+    "error": "engine error",
+}
+
+
+@main.command()
+@click.option("--now", "now_text", help="Judge against this ISO 8601 moment (with offset) instead of now.")
+@click.option("--category", type=click.Choice(CATEGORIES), help="Only stalled, overdue or incident rows.")
+@click.option("--process", help="Only this process key.")
+@command_output
+@pass_context
+def monitor(ctx: Context, now_text: str | None, category: str | None, process: str | None) -> tuple[Any, str]:
+    """Stalled, overdue and failing instances (the manager's Bewaking), for scripts."""
+    now = _moment("--now", now_text) or ctx.runtime.clock.now()
+    filters = MonitorFilter.from_dict({"category": category, "process": process})
+    with ctx.db.reader() as session:
+        rows = monitor_rows(session, now=now, filters=filters)
+    payload = [row.as_dict() for row in rows]
+    lines = [
+        f"{r.category:8} {r.instance_id:>6} {r.case_number}  {r.process_key}  "
+        f"{r.step or '-'} ({r.element_id or '-'})  since {r.waiting_since:%Y-%m-%d %H:%M}Z  "
+        f"norm {r.norm or '-'}  {_REASONS[r.reason]}" + (f": {r.message}" if r.message else "")
+        for r in rows
+    ]
+    return payload, "\n".join(lines) or "Nothing stalled, overdue or failing."
 
 
 @main.group(invoke_without_command=True)

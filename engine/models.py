@@ -104,6 +104,8 @@ class Instance(Base):
     next_timer_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     error_element: Mapped[str | None] = mapped_column(String(255))
     error_message: Mapped[str | None] = mapped_column(Text)
+    #: when the instance counts as stalled if it makes no progress before then (last progress + process norm)
+    stall_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     process_version: Mapped[ProcessVersion] = relationship(lazy="joined", innerjoin=True)
@@ -134,7 +136,10 @@ class HumanTask(Base):
 
     __tablename__ = "human_tasks"
     # An inbox page is an index range: audience IN (...) ordered by deadline, without reading other rows.
-    __table_args__ = (Index("ix_human_tasks_inbox", "audience", "due_sort", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_human_tasks_inbox", "audience", "due_sort", "created_at", "id"),
+        Index("ix_human_tasks_process_element", "process_key", "element_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
@@ -149,7 +154,11 @@ class HumanTask(Base):
     form: Mapped[str | None] = mapped_column(String(255))
     ui_form: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: the deadline of a timer on the task or on a sub-process around it
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    #: the step's norm as written in the model (`P5D`, `5 werkdagen`), and when the task counts as stalled
+    norm: Mapped[str | None] = mapped_column(String(64))
+    norm_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     due_sort: Mapped[datetime] = mapped_column(UTCDateTime())
     case_number: Mapped[str] = mapped_column(String(32), index=True)
     gemeente: Mapped[str | None] = mapped_column(String(100))
@@ -199,6 +208,8 @@ class Participant(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
     reason: Mapped[str] = mapped_column(String(32))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: access that ends (a substitute's need-to-know for the absence period); NULL: for as long as the case lives
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Draft(Base):
@@ -246,3 +257,87 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CompletedTask(Base):
+    """One completed human task: when it opened and when it was done (lead times per step, throughput)."""
+
+    __tablename__ = "completed_tasks"
+    __table_args__ = (Index("ix_completed_tasks_process_completed", "process_key", "completed_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    process_key: Mapped[str] = mapped_column(String(128))
+    element_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Notification(Base):
+    """A message in a user's bell: a new task, an assignment, a deadline, a stalled case, an incident.
+
+    `key` makes creating one idempotent (a scan that runs twice notifies once). Titles name the step and the case
+    number only: no personal data, also not in e-mail.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("user_id", "key"),
+        Index("ix_notifications_user_unread", "user_id", "read_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(160))
+    title: Mapped[str] = mapped_column(String(255))
+    link: Mapped[str] = mapped_column(String(255))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: when this notification went out in an e-mail digest (NULL: not (yet) mailed)
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+class NotificationPreference(Base):
+    """Per user and kind of notification: show it in the app, and/or send it in the e-mail digest."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    in_app: Mapped[bool] = mapped_column(default=True)
+    email: Mapped[bool] = mapped_column(default=False)
+
+
+class Substitution(Base):
+    """Absence cover: while `absent` is away, new work for them goes to `substitute` (vervanging)."""
+
+    __tablename__ = "substitutions"
+    __table_args__ = (Index("ix_substitutions_absent_period", "absent_id", "starts_at", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    absent_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    substitute_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: set when the cover is withdrawn before its end
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    absent: Mapped[User] = relationship(foreign_keys=[absent_id], lazy="joined")
+    substitute: Mapped[User] = relationship(foreign_keys=[substitute_id], lazy="joined")
+
+
+class JobMark(Base):
+    """Where a background scan got to (the notification scan's watermark), so each run picks up from there."""
+
+    __tablename__ = "job_marks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

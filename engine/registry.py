@@ -35,6 +35,7 @@ from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import Conflict, DeploymentRefused, NotFound, Problem
 from engine.forms import CONFIRMATION, Form, check_schema
 from engine.models import ProcessVersion
+from engine.monitor.norms import Norm, parse_norm
 from engine.sandbox import Mode, check_compiles
 from engine.spiff import ZvhParser, role_key
 
@@ -242,6 +243,8 @@ class ValidatedBundle:
     spec: Any
     subprocess_specs: dict[str, Any]
     forms: dict[str, Form]
+    #: the `spiffworkflow:properties` of every process element, by process id (process-level settings)
+    process_properties: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _element_id_at(root: etree._Element, path: str | None, line: int | None) -> str | None:
@@ -357,6 +360,16 @@ def _instruction_problems(root: etree._Element, filename: str) -> list[Problem]:
             _JINJA.parse(node.text or "")
         except TemplateSyntaxError as error:
             problems.append(Problem(filename, _owner_id(node), f"instructions template: {error.message}"))
+    return problems
+
+
+def _norm_problems(root: etree._Element, filename: str) -> list[Problem]:
+    problems = []
+    for element in root.xpath(".//bpmn:process | .//bpmn:userTask | .//bpmn:manualTask", namespaces=NS):
+        try:
+            parse_norm(_element_properties(element))
+        except ValueError as error:
+            problems.append(Problem(filename, element.get("id"), str(error)))
     return problems
 
 
@@ -485,6 +498,7 @@ def validate_bundle(bundle: Bundle) -> ValidatedBundle:
     for filename, root in roots.items():
         problems += _structure_problems(root, filename)
         problems += _instruction_problems(root, filename)
+        problems += _norm_problems(root, filename)
         for element, code, mode in _code_items(root):
             if code.strip() and (reason := check_compiles(code, mode)):
                 problems.append(Problem(filename, _owner_id(element), f"{_local(element)}: {reason}"))
@@ -503,6 +517,11 @@ def validate_bundle(bundle: Bundle) -> ValidatedBundle:
         spec=spec,
         subprocess_specs=subprocess_specs,
         forms=_build_forms(roots, documents),
+        process_properties={
+            str(process.get("id")): _element_properties(process)
+            for root in roots.values()
+            for process in root.xpath("./bpmn:process", namespaces=NS)
+        },
     )
 
 
@@ -626,6 +645,14 @@ class LoadedVersion:
     user_startable: bool
     #: the form of the plain start event (what a person fills in to start it), or the confirmation form
     start_form: Form
+    #: the norm of each human task, by (process spec name, task spec name): its own, else its process's
+    step_norms: dict[tuple[str, str], Norm]
+    #: how long an instance may go without progress before it counts as stalled
+    process_norm: Norm | None
+
+    def norm_of(self, task: Any) -> Norm | None:
+        """The norm of a READY human task (its own, or the default of the process it runs in)."""
+        return self.step_norms.get((task.workflow.spec.name, task.task_spec.name))
 
     def may_be_started_by(self, role_keys: frozenset[str]) -> bool:
         """Whether someone with these roles may start the process by hand (the lane of its plain start event)."""
@@ -673,7 +700,24 @@ def _loaded_from(validated: ValidatedBundle) -> LoadedVersion:
         start_form=next(
             (form for spec in plain_starts if (form := _form_of(spec, validated.forms)).name), CONFIRMATION
         ),
+        step_norms=_step_norms(validated),
+        process_norm=parse_norm(validated.process_properties.get(validated.process_key, {})),
     )
+
+
+def _step_norms(validated: ValidatedBundle) -> dict[tuple[str, str], Norm]:
+    """Every human task's norm: its own, else that of its (sub-)process, else that of the main process."""
+    main_default = parse_norm(validated.process_properties.get(validated.process_key, {}))
+    norms = {}
+    for spec in [validated.spec, *validated.subprocess_specs.values()]:
+        default = parse_norm(validated.process_properties.get(spec.name, {})) or main_default
+        for task_spec in spec.task_specs.values():
+            if not getattr(task_spec, "manual", False):
+                continue
+            norm = parse_norm(getattr(task_spec, "extensions", {}).get("properties", {})) or default
+            if norm is not None:
+                norms[(spec.name, task_spec.name)] = norm
+    return norms
 
 
 def load_version(version: ProcessVersion) -> LoadedVersion:

@@ -36,6 +36,7 @@ from engine.inbox import COORDINATOR_ROLES, InboxRow, audiences, list_tasks, tas
 from engine.models import (
     NO_DEADLINE,
     AuditEvent,
+    CompletedTask,
     Counter,
     HumanTask,
     Instance,
@@ -89,6 +90,7 @@ _MOVE_TASKS = (
     .execution_options(synchronize_session=False)
 )
 _ADD_TASKS = insert(HumanTask)
+_ADD_COMPLETED = insert(CompletedTask)
 _INBOX_FIELDS = [f.name for f in dataclasses.fields(InboxRow) if f.name != "assignee"]
 _CLAIM = (
     update(HumanTask)
@@ -307,24 +309,34 @@ class Runtime:
         self._save(session, instance, actor=actor, failure=failure)
         return instance
 
+    def start_follow_up(
+        self, session: Session, *, instance_id: int, message: str, actor: User, data: Mapping[str, Any]
+    ) -> Instance:
+        """Start the process that `message` starts as a follow-up of an instance's case (same case number)."""
+        parent = session.get(Instance, instance_id)
+        if parent is None:
+            raise NotFound(f"Instance {instance_id} does not exist.")
+        stored, loaded = _receiver(session, message)
+        event = BpmnEvent(MessageEventDefinition(message), dict(data))
+        child = self._create_instance(
+            session,
+            stored,
+            loaded,
+            actor=actor,
+            data=dict(data),
+            case_number=parent.case_number,
+            parent=parent,
+            message=event,
+        )
+        return child.row
+
     def _hand_over(self, session: Session, instance: WorkflowInstance, actor: User) -> None:
         """Start the follow-up process for every message the instance threw that it did not catch itself."""
         for event in instance.workflow.get_events():
             if not isinstance(event.event_definition, MessageEventDefinition):
                 continue
             name = event.event_definition.name
-            receivers = [
-                (stored, loaded)
-                for stored in list_processes(session)
-                if name in (loaded := load_version(stored)).start_messages
-            ]
-            if len(receivers) != 1:
-                problem = "no deployed process starts" if not receivers else "more than one process starts"
-                raise ConfigurationError(
-                    f"Cannot hand over: {problem} on message '{name}'. Nothing was saved; ask beheer to deploy "
-                    "the follow-up process."
-                )
-            stored, loaded = receivers[0]
+            stored, loaded = _receiver(session, name)
             payload = event.payload if isinstance(event.payload, dict) else {"bericht": event.payload}
             child = self._create_instance(
                 session,
@@ -514,6 +526,7 @@ class Runtime:
             instance.workflow.do_engine_steps()
 
         failure = self._run_engine(instance, advance)
+        session.execute(_ADD_COMPLETED, _completed_row(task, actor, self.clock.now()))
         if task.assignee_id != actor.id and instance.row.started_by_id != actor.id:  # else already taking part
             take_part(session, instance_id=instance.row.id, user_id=actor.id, reason="worked_on", at=self.clock.now())
         record(
@@ -679,7 +692,10 @@ class Runtime:
             else:
                 row.status = RUNNING if ready else WAITING
         due_dates = instance.timer_due_dates()
-        row.next_timer_due_at = min(due_dates) if due_dates and row.status in ACTIVE_STATUSES else None
+        active = row.status in ACTIVE_STATUSES
+        row.next_timer_due_at = min(due_dates) if due_dates and active else None
+        process_norm = instance.version.process_norm
+        row.stall_at = process_norm.due(row.last_progress_at) if process_norm and active else None
         try:
             with session.no_autoflush:
                 self._project(session, instance, ready, now)
@@ -709,6 +725,7 @@ class Runtime:
             owner_id = row.started_by_id if role is None else None
             properties = spec.extensions.get("properties", {})
             due_at = _task_due_at(spiff_task)
+            norm = instance.version.norm_of(spiff_task)
             new_rows.append(
                 {
                     "id": task_id,
@@ -724,6 +741,8 @@ class Runtime:
                     "created_at": now,
                     "due_at": due_at,
                     "due_sort": due_at or NO_DEADLINE,
+                    "norm": norm.label if norm else None,
+                    "norm_due_at": norm.due(now) if norm else None,
                     "case_number": row.case_number,
                     "gemeente": row.gemeente,
                     "process_key": row.process_key,
@@ -747,6 +766,22 @@ class Runtime:
         return [InboxRow(**{name: row[name] for name in _INBOX_FIELDS}, assignee=None) for row in rows]
 
 
+def _receiver(session: Session, message: str) -> tuple[ProcessVersion, LoadedVersion]:
+    """The one deployed process that a message starts."""
+    receivers = [
+        (stored, loaded)
+        for stored in list_processes(session)
+        if message in (loaded := load_version(stored)).start_messages
+    ]
+    if len(receivers) != 1:
+        problem = "no deployed process starts" if not receivers else "more than one process starts"
+        raise ConfigurationError(
+            f"Cannot hand over: {problem} on message '{message}'. Nothing was saved; ask beheer to deploy "
+            "the follow-up process."
+        )
+    return receivers[0]
+
+
 def _choose_start_events(workflow: BpmnWorkflow, *, by_message: bool) -> None:
     """In a process with both kinds of start event, withdraw the kind this start does not use.
 
@@ -761,23 +796,42 @@ def _choose_start_events(workflow: BpmnWorkflow, *, by_message: bool) -> None:
 
 
 def _task_due_at(task: Any) -> datetime | None:
-    """The earliest deadline of a timer attached to `task` (its boundary timer events are its siblings).
+    """The earliest deadline of a timer attached to `task` or to a sub-process around it.
 
-    A timer that already fired still names the deadline: a task that opens after its deadline passed shows as
-    overdue, not as a task without a deadline.
+    Boundary timer events are siblings of the task they are attached to; a deadline on a sub-process is the due
+    date of every task inside it. A timer that already fired still names the deadline: a task that opens after its
+    deadline passed shows as overdue, not as a task without a deadline.
     """
-    parent = task.parent
-    if parent is None:
-        return None
-    due = [
-        moment
-        for sibling in parent.children
-        if sibling is not task
-        and sibling.state in (TaskState.WAITING, TaskState.COMPLETED)
-        and type(getattr(sibling.task_spec, "event_definition", None)).__name__ in _CLOCKED_TIMERS
-        and (moment := timer_due_at(sibling._get_internal_data("event_value"))) is not None
-    ]
+    due: list[datetime] = []
+    while task is not None:
+        parent = task.parent
+        if parent is not None:
+            due += [
+                moment
+                for sibling in parent.children
+                if sibling is not task
+                and sibling.state in (TaskState.WAITING, TaskState.COMPLETED)
+                and type(getattr(sibling.task_spec, "event_definition", None)).__name__ in _CLOCKED_TIMERS
+                and (moment := timer_due_at(sibling._get_internal_data("event_value"))) is not None
+            ]
+        around = getattr(task.workflow, "parent_task_id", None)
+        task = task.workflow.top_workflow.get_task_from_id(around) if around is not None else None
     return min(due) if due else None
+
+
+def _completed_row(task: HumanTask, actor: User, at: datetime) -> dict[str, Any]:
+    """The history row of a task completed now (lead times per step)."""
+    return {
+        "id": task.id,
+        "instance_id": task.instance_id,
+        "process_key": task.process_key,
+        "element_id": task.element_id,
+        "name": task.name,
+        "role": task.role,
+        "created_at": task.created_at,
+        "completed_at": at,
+        "completed_by_id": actor.id,
+    }
 
 
 def _text(value: object, limit: int) -> str | None:

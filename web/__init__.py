@@ -80,12 +80,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.auth.routes import bp as auth
     from web.cases.routes import bp as cases
     from web.inbox.routes import bp as inbox
+    from web.monitor.analysis import bp as monitor_analysis
+    from web.monitor.routes import bp as monitor
+    from web.notifications.routes import bp as notifications
+    from web.substitutions.routes import bp as substitutions
     from web.tasks.routes import bp as tasks
 
     security.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
     csrf.exempt(api)
-    for blueprint in (auth, inbox, tasks, cases, api):
+    for blueprint in (auth, inbox, tasks, cases, api, monitor, monitor_analysis, notifications, substitutions):
         app.register_blueprint(blueprint)
     return app

@@ -1,0 +1,313 @@
+"""What is stalled, overdue or failing, read from indexed columns only (never from workflow state).
+
+* **stalled** — an open task waited past its norm (`human_tasks.norm_due_at`), or an instance with no open task made
+  no progress for longer than its process norm (`instances.stall_at`);
+* **overdue** — a task's deadline (`human_tasks.due_at`, also inherited from a sub-process) passed or passes within
+  the warning window, or a timer is due but has not fired (`instances.next_timer_due_at`: the timer job is behind);
+* **incident** — an instance in `error`, with the element and the message.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy.orm import Session, aliased
+
+from engine.errors import PermissionDenied
+from engine.models import HumanTask, Instance, ProcessVersion, User
+
+Category = Literal["stalled", "overdue", "incident"]
+CATEGORIES: tuple[Category, ...] = ("stalled", "overdue", "incident")
+#: Reasons a row is listed, as stable codes (the UI and the CLI turn them into words).
+Reason = Literal["task_norm", "instance_norm", "deadline_passed", "deadline_near", "timer_not_fired", "error"]
+
+#: Who sees the monitor: managers, and coordinators for the team they coordinate.
+MONITOR_ROLES = frozenset({"manager", "coordinator"})
+#: A deadline within this window shows as "bijna verlopen".
+DEFAULT_WARNING = timedelta(days=2)
+#: A timer this late has not been picked up by the timer job (beat or worker down).
+TIMER_GRACE = timedelta(minutes=5)
+#: Active instance statuses (the runtime's; repeated here so the monitor does not load the runtime).
+_ACTIVE = ("running", "waiting")
+
+_Assignee = aliased(User)
+
+
+@dataclass(frozen=True)
+class MonitorFilter:
+    """Which rows to list (from untrusted input: unknown values fall back to 'all')."""
+
+    category: Category | None = None
+    process: str | None = None
+    element: str | None = None
+    gemeente: str | None = None
+    role: str | None = None
+    sort: Literal["since", "due", "process", "case"] = "since"
+    limit: int = 500
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MonitorFilter:
+        """A filter from URL parameters or CLI options."""
+
+        def text(value: Any) -> str | None:
+            return value.strip()[:128] or None if isinstance(value, str) and value.isprintable() else None
+
+        category = data.get("categorie") or data.get("category")
+        sort = data.get("sorteer") or data.get("sort")
+        return cls(
+            category=category if category in CATEGORIES else None,
+            process=text(data.get("proces") or data.get("process")),
+            element=text(data.get("stap") or data.get("element")),
+            gemeente=text(data.get("gemeente")),
+            role=text(data.get("rol") or data.get("role")),
+            sort=sort if sort in ("since", "due", "process", "case") else "since",
+        )
+
+
+@dataclass(frozen=True)
+class MonitorRow:
+    """One stalled task or instance, overdue task or incident, with what a manager needs to act on it."""
+
+    category: Category
+    reason: Reason
+    instance_id: int
+    case_number: str
+    process_key: str
+    process_name: str
+    element_id: str | None
+    step: str | None
+    task_id: str | None
+    waiting_since: datetime
+    norm: str | None
+    due_at: datetime | None
+    role: str | None
+    assignee: str | None
+    gemeente: str | None
+    message: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready (ISO 8601 times)."""
+        return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class MonitorCounts:
+    """How many rows each category, process and step holds."""
+
+    by_category: dict[str, int] = field(default_factory=dict)
+    by_process: dict[str, int] = field(default_factory=dict)
+    by_step: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def require_monitor(user: User) -> None:
+    """Only managers and coordinators see the monitor."""
+    if not (user.role_keys & MONITOR_ROLES):
+        raise PermissionDenied("Alleen managers en coördinatoren zien de bewaking.")
+
+
+def _task_filters(filters: MonitorFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.process:
+        conditions.append(HumanTask.process_key == filters.process)
+    if filters.element:
+        conditions.append(HumanTask.element_id == filters.element)
+    if filters.gemeente:
+        conditions.append(HumanTask.gemeente == filters.gemeente)
+    if filters.role:
+        conditions.append(HumanTask.role == filters.role)
+    return conditions
+
+
+def _instance_filters(filters: MonitorFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.process:
+        conditions.append(Instance.process_key == filters.process)
+    if filters.element:
+        conditions.append(Instance.error_element == filters.element)
+    if filters.gemeente:
+        conditions.append(Instance.gemeente == filters.gemeente)
+    return conditions
+
+
+def _task_query(condition: ColumnElement[bool], filters: MonitorFilter, order: Any) -> Select[Any]:
+    return (
+        select(HumanTask, _Assignee.display_name)
+        .outerjoin(_Assignee, _Assignee.id == HumanTask.assignee_id)
+        .where(condition, *_task_filters(filters))
+        .order_by(order, HumanTask.id)
+        .limit(filters.limit)
+    )
+
+
+def _task_row(
+    task: HumanTask, assignee: str | None, category: Category, reason: Reason, due: datetime | None
+) -> MonitorRow:
+    return MonitorRow(
+        category=category,
+        reason=reason,
+        instance_id=task.instance_id,
+        case_number=task.case_number,
+        process_key=task.process_key,
+        process_name=task.process_name,
+        element_id=task.element_id,
+        step=task.name,
+        task_id=task.id,
+        waiting_since=task.created_at,
+        norm=task.norm,
+        due_at=due,
+        role=task.role,
+        assignee=assignee,
+        gemeente=task.gemeente,
+    )
+
+
+def _process_names(session: Session) -> dict[str, str]:
+    newest = select(ProcessVersion.process_key, ProcessVersion.name).order_by(ProcessVersion.version)
+    return {key: name for key, name in session.execute(newest).tuples()}
+
+
+def _instance_row(instance: Instance, names: dict[str, str], category: Category, reason: Reason) -> MonitorRow:
+    since = instance.last_progress_at
+    due = instance.stall_at if reason == "instance_norm" else instance.next_timer_due_at
+    return MonitorRow(
+        category=category,
+        reason=reason,
+        instance_id=instance.id,
+        case_number=instance.case_number,
+        process_key=instance.process_key,
+        process_name=names.get(instance.process_key, instance.process_key),
+        element_id=instance.error_element,
+        step=None,
+        task_id=None,
+        waiting_since=since,
+        norm=None,
+        due_at=None if reason == "error" else due,
+        role=None,
+        assignee=None,
+        gemeente=instance.gemeente,
+        message=instance.error_message if reason == "error" else None,
+    )
+
+
+def stalled(session: Session, *, now: datetime, filters: MonitorFilter = MonitorFilter()) -> list[MonitorRow]:
+    """Open tasks past their norm, and instances without an open task that made no progress within theirs."""
+    rows = [
+        _task_row(task, assignee, "stalled", "task_norm", task.norm_due_at)
+        for task, assignee in session.execute(
+            _task_query(HumanTask.norm_due_at <= now, filters, HumanTask.norm_due_at)
+        ).tuples()
+    ]
+    if filters.element is None and filters.role is None:  # instance-level rows have no step and no role
+        names = _process_names(session)
+        quiet = (
+            select(Instance)
+            .where(
+                Instance.stall_at <= now,
+                Instance.status.in_(_ACTIVE),
+                ~exists().where(HumanTask.instance_id == Instance.id),
+                *_instance_filters(filters),
+            )
+            .order_by(Instance.stall_at, Instance.id)
+            .limit(filters.limit)
+        )
+        rows += [_instance_row(i, names, "stalled", "instance_norm") for i in session.scalars(quiet)]
+    return rows
+
+
+def overdue(
+    session: Session, *, now: datetime, warning: timedelta = DEFAULT_WARNING, filters: MonitorFilter = MonitorFilter()
+) -> list[MonitorRow]:
+    """Open tasks whose deadline passed or passes within `warning`, and timers due that did not fire."""
+    rows = [
+        _task_row(task, assignee, "overdue", "deadline_passed" if task.due_at <= now else "deadline_near", task.due_at)
+        for task, assignee in session.execute(
+            _task_query(HumanTask.due_at <= now + warning, filters, HumanTask.due_at)
+        ).tuples()
+    ]
+    if filters.element is None and filters.role is None:
+        names = _process_names(session)
+        late = (
+            select(Instance)
+            .where(
+                Instance.next_timer_due_at <= now - TIMER_GRACE,
+                Instance.status.in_(_ACTIVE),
+                *_instance_filters(filters),
+            )
+            .order_by(Instance.next_timer_due_at, Instance.id)
+            .limit(filters.limit)
+        )
+        rows += [_instance_row(i, names, "overdue", "timer_not_fired") for i in session.scalars(late)]
+    return rows
+
+
+def incidents(session: Session, *, filters: MonitorFilter = MonitorFilter()) -> list[MonitorRow]:
+    """Instances in `error`: where and why the engine stopped."""
+    if filters.role is not None:
+        return []
+    names = _process_names(session)
+    query = (
+        select(Instance)
+        .where(Instance.status == "error", *_instance_filters(filters))
+        .order_by(Instance.last_progress_at, Instance.id)
+        .limit(filters.limit)
+    )
+    return [_instance_row(i, names, "incident", "error") for i in session.scalars(query)]
+
+
+_SORTS = {
+    "since": lambda row: (row.waiting_since, row.instance_id),
+    "due": lambda row: (row.due_at is None, row.due_at or row.waiting_since, row.instance_id),
+    "process": lambda row: (row.process_name, row.step or "", row.waiting_since),
+    "case": lambda row: (row.case_number, row.waiting_since),
+}
+
+
+def monitor_rows(
+    session: Session, *, now: datetime, filters: MonitorFilter = MonitorFilter(), warning: timedelta = DEFAULT_WARNING
+) -> list[MonitorRow]:
+    """Every stalled, overdue and incident row that matches `filters`, in the filter's order."""
+    rows: list[MonitorRow] = []
+    if filters.category in (None, "stalled"):
+        rows += stalled(session, now=now, filters=filters)
+    if filters.category in (None, "overdue"):
+        rows += overdue(session, now=now, warning=warning, filters=filters)
+    if filters.category in (None, "incident"):
+        rows += incidents(session, filters=filters)
+    return sorted(rows, key=_SORTS[filters.sort])
+
+
+def monitor_counts(session: Session, *, now: datetime, warning: timedelta = DEFAULT_WARNING) -> MonitorCounts:
+    """Counts per category, per process and per step (grouped in the database on the indexed columns)."""
+    by_category: Counter[str] = Counter()
+    by_process: Counter[str] = Counter()
+    by_step: Counter[tuple[str, str]] = Counter()
+    task_conditions = {"stalled": HumanTask.norm_due_at <= now, "overdue": HumanTask.due_at <= now + warning}
+    for category, condition in task_conditions.items():
+        grouped = (
+            select(HumanTask.process_key, HumanTask.element_id, func.count())
+            .where(condition)
+            .group_by(HumanTask.process_key, HumanTask.element_id)
+        )
+        for process_key, element_id, count in session.execute(grouped).tuples():
+            by_category[category] += count
+            by_process[process_key] += count
+            by_step[(process_key, element_id)] += count
+    instance_conditions: dict[str, ColumnElement[bool]] = {
+        "stalled": and_(
+            Instance.stall_at <= now,
+            Instance.status.in_(_ACTIVE),
+            ~exists().where(HumanTask.instance_id == Instance.id),
+        ),
+        "overdue": and_(Instance.next_timer_due_at <= now - TIMER_GRACE, Instance.status.in_(_ACTIVE)),
+        "incident": Instance.status == "error",
+    }
+    for category, condition in instance_conditions.items():
+        grouped_instances = select(Instance.process_key, func.count()).where(condition).group_by(Instance.process_key)
+        for process_key, count in session.execute(grouped_instances).tuples():
+            by_category[category] += count
+            by_process[process_key] += count
+    return MonitorCounts(dict(by_category), dict(by_process), dict(by_step))

@@ -1,7 +1,7 @@
 """What is stalled, overdue or failing, read from indexed columns only (never from workflow state).
 
 * **stalled** — an open task waited past its norm (`human_tasks.norm_due_at`), or an instance with no open task made
-  no progress for longer than its process norm (`instances.stall_at`);
+  no progress for longer than its process norm (`instances.stall_at`) and has no timer that will move it;
 * **overdue** — a task's deadline (`human_tasks.due_at`, also inherited from a sub-process) passed or passes within
   the warning window, or a timer is due but has not fired (`instances.next_timer_due_at`: the timer job is behind);
 * **incident** — an instance in `error`, with the element and the message.
@@ -133,6 +133,16 @@ def _instance_filters(filters: MonitorFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _quiet_instance(now: datetime) -> list[ColumnElement[bool]]:
+    """An active instance past its process norm with no open task and no timer behind it: nothing will move it."""
+    return [
+        Instance.stall_at <= now,
+        Instance.status.in_(_ACTIVE),
+        Instance.next_timer_due_at.is_(None),
+        ~exists().where(HumanTask.instance_id == Instance.id),
+    ]
+
+
 def _task_query(condition: ColumnElement[bool], filters: MonitorFilter, order: Any) -> Select[Any]:
     return (
         select(HumanTask, _Assignee.display_name)
@@ -206,9 +216,7 @@ def stalled(session: Session, *, now: datetime, filters: MonitorFilter = Monitor
         quiet = (
             select(Instance)
             .where(
-                Instance.stall_at <= now,
-                Instance.status.in_(_ACTIVE),
-                ~exists().where(HumanTask.instance_id == Instance.id),
+                *_quiet_instance(now),
                 *_instance_filters(filters),
             )
             .order_by(Instance.stall_at, Instance.id)
@@ -297,11 +305,7 @@ def monitor_counts(session: Session, *, now: datetime, warning: timedelta = DEFA
             by_process[process_key] += count
             by_step[(process_key, element_id)] += count
     instance_conditions: dict[str, ColumnElement[bool]] = {
-        "stalled": and_(
-            Instance.stall_at <= now,
-            Instance.status.in_(_ACTIVE),
-            ~exists().where(HumanTask.instance_id == Instance.id),
-        ),
+        "stalled": and_(*_quiet_instance(now)),
         "overdue": and_(Instance.next_timer_due_at <= now - TIMER_GRACE, Instance.status.in_(_ACTIVE)),
         "incident": Instance.status == "error",
     }

@@ -1,0 +1,133 @@
+"""Bewaking: who sees it, what it lists, and the actions from a row (note, open, escalate, retry, reassign)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from engine.clock import FixedClock
+from engine.inbox import list_tasks
+from engine.models import AuditEvent
+from engine.registry import deploy_file
+from tests.engine.bpmn import linear, user_task, write
+from tests.web.conftest import csrf_token
+from tests.web.helpers import user
+
+ROOT = Path(__file__).resolve().parents[2]
+NORM = (
+    "<bpmn:extensionElements><spiffworkflow:properties>"
+    '<spiffworkflow:property name="norm" value="PT4H"/>'
+    "</spiffworkflow:properties></bpmn:extensionElements>"
+)
+
+
+@pytest.fixture
+def stalled_case(app: Flask, tmp_path: Path, clock: FixedClock) -> int:
+    """A case whose screening step waited past its 4-hour norm."""
+    xml = linear(
+        user_task("T1", "Melding screenen", extra=NORM),
+        process_id="screening",
+        lanes={"Screener": ["T1"], "Melder": ["S", "E"]},
+    )
+    services = app.extensions["zvh"]
+    with services.db.transaction() as session:
+        deploy_file(session, write(tmp_path, "screening.bpmn", xml), actor="tests")
+        deploy_file(
+            session, ROOT / "processes" / "bewaking_escalatie.bpmn", actor="tests", search_paths=[ROOT / "forms"]
+        )
+        outcome = services.runtime.start_instance(session, process_key="screening", actor=user(app, "mila"))
+        instance_id = outcome.instance.id
+    clock.advance(timedelta(hours=6))
+    return instance_id
+
+
+def post(client: FlaskClient, path: str, data: dict[str, str]) -> object:
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, "/bewaking")})
+
+
+def test_bewaking__managers_see_the_stalled_step_with_its_norm(as_user, stalled_case: int) -> None:
+    page = as_user("mariska").get("/bewaking?categorie=stalled").get_data(as_text=True)
+
+    assert "Melding screenen" in page
+    assert "Wacht langer dan de norm" in page
+    assert "PT4H" in page
+    assert 'href="/bewaking"' in page  # the menu shows the monitor to a manager
+
+
+def test_bewaking__is_refused_to_other_roles(as_user, stalled_case: int) -> None:
+    client = as_user("sven")
+    assert client.get("/bewaking").status_code == 403
+    assert 'href="/bewaking"' not in client.get("/taken").get_data(as_text=True)
+
+
+def test_note__too_long_keeps_the_text_and_stores_nothing(app: Flask, as_user, stalled_case: int) -> None:
+    client = as_user("mariska")
+    text = "Nagebeld. " * 250
+
+    response = post(client, f"/bewaking/zaken/{stalled_case}/notitie", {"notitie": text})
+
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Gebruik hoogstens 2000 tekens." in page
+    assert text.strip() in page
+    with app.extensions["zvh"].db.reader() as session:
+        assert session.query(AuditEvent).filter_by(action="note").count() == 0
+
+
+def test_open_case__is_logged_and_then_the_case_page_opens(app: Flask, as_user, stalled_case: int) -> None:
+    client = as_user("mariska")
+    assert client.get(f"/zaken/{stalled_case}").status_code == 404
+
+    response = post(client, f"/bewaking/zaken/{stalled_case}/openen", {"reden": "Stagnatie onderzoeken"})
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/zaken/{stalled_case}")
+    assert client.get(f"/zaken/{stalled_case}").status_code == 200
+
+
+def test_escalate__gives_the_procesregisseur_a_task_in_the_same_case(app: Flask, as_user, stalled_case: int) -> None:
+    client = as_user("mariska")
+
+    response = post(
+        client,
+        f"/bewaking/zaken/{stalled_case}/escaleren",
+        {"reden": "Screening ligt stil", "stap": "Melding screenen"},
+    )
+
+    assert response.status_code == 302
+    with app.extensions["zvh"].db.reader() as session:
+        tasks = list_tasks(session, user=user(app, "pim")).tasks
+    assert [(t.element_id, t.name) for t in tasks] == [("Task_vlottrekken", "Vastgelopen zaak vlottrekken")]
+
+
+def test_reassign_from_the_monitor__lands_in_the_colleagues_inbox(app: Flask, as_user, stalled_case: int) -> None:
+    client = as_user("mariska")
+    page = client.get("/bewaking").get_data(as_text=True)
+    [task_id] = re.findall(r'name="taak" value="([^"]+)"', page)
+
+    response = client.post(
+        "/taken/toewijzen",
+        data={
+            "taak": task_id,
+            "collega": "sanne",
+            "reden": "Sven is met vakantie",
+            "terug": "/bewaking?categorie=stalled",
+            "csrf_token": csrf_token(client, "/bewaking"),
+        },
+    )
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/bewaking?categorie=stalled")
+    with app.extensions["zvh"].db.reader() as session:
+        [task] = list_tasks(session, user=user(app, "sanne")).tasks
+    assert (task.id, task.assignee) == (task_id, "sanne")
+
+
+def test_actions__need_the_csrf_token(as_user, stalled_case: int) -> None:
+    response = as_user("mariska").post(f"/bewaking/zaken/{stalled_case}/notitie", data={"notitie": "x"})
+    assert response.status_code == 400

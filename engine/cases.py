@@ -20,7 +20,21 @@ from engine.runtime import Runtime, WorkflowInstance
 from engine.spiff import role_key
 
 #: Audit actions shown in the timeline (views and claims are access records, not steps of the case).
-TIMELINE_ACTIONS = frozenset({"start", "complete", "timer", "handover", "error", "retry", "reassign", "participant"})
+TIMELINE_ACTIONS = frozenset(
+    {
+        "start",
+        "complete",
+        "timer",
+        "handover",
+        "error",
+        "retry",
+        "reassign",
+        "participant",
+        "note",
+        "escalate",
+        "substitute",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -123,7 +137,8 @@ def _procesregisseur(session: Session, loaded: WorkflowInstance, events: list[Au
 
 def case_view(session: Session, runtime: Runtime, *, user: User, instance_id: int) -> CaseView:
     """The case page of one instance for `user` (`NotFound` when they may not see it)."""
-    instance = visible_instance(session, user, instance_id)
+    now = runtime.clock.now()
+    instance = visible_instance(session, user, instance_id, at=now)
     loaded = runtime.load(session, instance_id)
     events = events_for_instance(session, instance_id)
     names = {u.username: u.display_name for u in session.scalars(select(User))}
@@ -160,7 +175,7 @@ def case_view(session: Session, runtime: Runtime, *, user: User, instance_id: in
         procesregisseur=_procesregisseur(session, loaded, events),
         timeline=timeline,
         open_tasks=list_tasks(session, instance_id=instance_id, limit=100).tasks,
-        participants=participants(session, instance_id),
+        participants=participants(session, instance_id, at=now),
         diagram=version.files["bpmn"][version.main_file],
         completed_elements=completed,
         current_elements=current,

@@ -55,6 +55,7 @@ from engine.spiff import (
     role_key,
     timer_due_at,
 )
+from engine.substitutions import active_substitution, cover_access, cover_details, may_take_over
 
 LIBRARY_VERSION = package_version("SpiffWorkflow")
 
@@ -67,6 +68,8 @@ RUNNING, WAITING, COMPLETED, ERROR, SUSPENDED, TERMINATED = (
     "terminated",
 )
 ACTIVE_STATUSES = frozenset({RUNNING, WAITING})
+#: Who may run a failed step again (the beheerder with corrected data, a manager from the monitor).
+RETRY_ROLES = frozenset({"beheerder", "procesbeheerder", "manager"})
 _CLOCKED_TIMERS = frozenset({"ClockedTimeDate", "ClockedDuration", "ClockedCycle"})
 
 # Statements on the hot path are built once: building a SQLAlchemy statement costs more than running it.
@@ -317,7 +320,13 @@ class Runtime:
         if parent is None:
             raise NotFound(f"Instance {instance_id} does not exist.")
         stored, loaded = _receiver(session, message)
-        event = BpmnEvent(MessageEventDefinition(message), dict(data))
+        # The receiver's own definition: the parser's message class is what its start event compares against.
+        definition = next(
+            spec.event_definition
+            for spec in loaded.spec.task_specs.values()
+            if isinstance(spec, StartEvent) and getattr(spec.event_definition, "name", None) == message
+        )
+        event = BpmnEvent(definition, dict(data))
         child = self._create_instance(
             session,
             stored,
@@ -480,16 +489,35 @@ class Runtime:
                 f"{assignee.display_name} cannot take this task.",
                 {"assignee": [f"{assignee.display_name} heeft niet de rol {task.role or 'van de starter'}."]},
             )
+        now = self.clock.now()
+        cover = active_substitution(session, user_id=assignee.id, at=now)
+        if cover is not None and not may_take_over(cover, task.role):
+            raise InvalidInput(
+                f"{assignee.display_name} is away and the substitute cannot take this task.",
+                {
+                    "assignee": [
+                        f"{assignee.display_name} is afwezig en vervanger {cover.substitute.display_name} "
+                        f"heeft niet de rol {task.role}."
+                    ]
+                },
+            )
         previous = task.assignee_id
-        task.assign(assignee.id)
-        take_part(session, instance_id=task.instance_id, user_id=assignee.id, reason="assigned", at=self.clock.now())
+        receiver = cover.substitute if cover is not None else assignee
+        task.assign(receiver.id)
+        details = {"from_user_id": previous, "to": receiver.username, "reason": reason.strip()}
+        if cover is not None:
+            cover_access(session, cover, instance_id=task.instance_id, at=now)
+            details |= cover_details(cover)
+        else:
+            take_part(session, instance_id=task.instance_id, user_id=receiver.id, reason="assigned", at=now)
+        covering = f" (covering for {assignee.username})" if cover is not None else ""
         self._record_task_event(
             session,
             actor,
             "reassign",
             task,
-            f"Reassigned '{task.name}' to {assignee.username}: {reason.strip()}",
-            details={"from_user_id": previous, "to": assignee.username, "reason": reason.strip()},
+            f"Reassigned '{task.name}' to {receiver.username}{covering}: {reason.strip()}",
+            details=details,
         )
         session.flush()
         return task_row(session, task_id)
@@ -548,8 +576,8 @@ class Runtime:
         self, session: Session, *, instance_id: int, actor: User, data: Mapping[str, Any] | None = None
     ) -> Outcome:
         """Run the failed step of an instance in `error` again, optionally with corrected data."""
-        if not (actor.role_keys & {"beheerder", "procesbeheerder"}):
-            raise PermissionDenied("Only a beheerder can retry a failed instance.")
+        if not (actor.role_keys & RETRY_ROLES):
+            raise PermissionDenied("Only a beheerder or manager can retry a failed instance.")
         instance = self._load(session, instance_id, for_update=True)
         if instance.row.status != ERROR:
             raise Conflict(f"Instance {instance_id} is {instance.row.status}, not in error.")
@@ -749,9 +777,37 @@ class Runtime:
                     "process_name": instance.version.name,
                 }
             )
+        if any(new_row["owner_id"] is not None for new_row in new_rows):
+            self._cover_owner_tasks(session, row, new_rows, now)
         if new_rows:
             session.execute(_ADD_TASKS, new_rows)
         instance.projected_rows, instance.kept_ids = new_rows, kept
+
+    @staticmethod
+    def _cover_owner_tasks(session: Session, row: Instance, new_rows: list[dict[str, Any]], now: datetime) -> None:
+        """New lane-less tasks of a starter who is away go to their substitute (vervanging), logged."""
+        cover = active_substitution(session, user_id=row.started_by_id, at=now)
+        if cover is None:
+            return
+        for new_row in new_rows:
+            if new_row["owner_id"] is None:
+                continue
+            new_row["assignee_id"] = cover.substitute_id
+            new_row["audience"] = task_audience(assignee_id=cover.substitute_id, role=None, owner_id=None)
+            record(
+                session,
+                actor="system",
+                action="substitute",
+                at=now,
+                instance_id=row.id,
+                task_id=new_row["id"],
+                element_id=new_row["element_id"],
+                process_version_id=row.process_version_id,
+                summary=f"'{new_row['name']}' went to {cover.substitute.username}, "
+                f"covering for {cover.absent.username}",
+                details=cover_details(cover),
+            )
+        cover_access(session, cover, instance_id=row.id, at=now)
 
     @staticmethod
     def _next_tasks_for(session: Session, actor: User, instance: WorkflowInstance) -> list[InboxRow]:

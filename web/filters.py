@@ -56,6 +56,9 @@ def action_label(action: str) -> str:
         "retry": _("Opnieuw uitgevoerd"),
         "reassign": _("Taak toegewezen"),
         "participant": _("Deelnemer toegevoegd"),
+        "note": _("Notitie vanuit de bewaking"),
+        "escalate": _("Geëscaleerd naar de procesregisseur"),
+        "substitute": _("Overgedragen aan vervanger"),
     }
     return labels.get(action, action)
 

@@ -112,7 +112,7 @@ def _known_task(session: Session, user: User, task_id: str, *, team: bool = Fals
     if rows:
         return rows[0]
     instance_id = session.scalar(_COMPLETED_IN, {"task_id": task_id})
-    if instance_id is None or not may_view(session, user, instance_id):
+    if instance_id is None or not may_view(session, user, instance_id, at=now()):
         raise NotFound("This task does not exist or is not visible to you.")
     return None
 
@@ -230,7 +230,7 @@ def complete(task_id: UUID) -> ResponseReturnValue:
 @token_required
 def instance(instance_id: int) -> ResponseReturnValue:
     with reader() as session:
-        row = visible_instance(session, _user(), instance_id)
+        row = visible_instance(session, _user(), instance_id, at=now())
         payload = {
             **instance_dict(row),
             "tasks": [task_dict(t) for t in list_tasks(session, instance_id=instance_id).tasks],

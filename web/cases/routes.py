@@ -22,7 +22,7 @@ bp = Blueprint("cases", __name__)
 @login_required
 def index() -> ResponseReturnValue:
     with reader() as session:
-        instances = my_instances(session, me(), limit=200)
+        instances = my_instances(session, me(), limit=200, at=now())
     return render_template("cases/index.html", instances=instances)
 
 
@@ -77,7 +77,7 @@ def add(instance_id: int) -> ResponseReturnValue:
             )
     except NotFound:
         with reader() as session:
-            visible_instance(session, me(), instance_id)  # 404 for a case the user may not see
+            visible_instance(session, me(), instance_id, at=now())  # 404 for a case the user may not see
         flash(_("Die collega bestaat niet."), "error")
     except InvalidInput:
         flash(_("Geef de reden waarom deze collega toegang nodig heeft."), "error")

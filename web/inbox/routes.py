@@ -121,8 +121,12 @@ def reassign() -> ResponseReturnValue:
     try:
         with transaction() as session:
             colleague = get_user(session, username)
-            for task_id in task_ids:
-                runtime().reassign_task(session, task_id=task_id, actor=me(), assignee=colleague, reason=reason)
+            receivers = {
+                runtime()
+                .reassign_task(session, task_id=task_id, actor=me(), assignee=colleague, reason=reason)
+                .assignee
+                for task_id in task_ids
+            }
     except InvalidInput as refused:
         details = "; ".join(m for messages in refused.fields.values() for m in messages)
         flash(_("Niets is toegewezen: %(reden)s", reden=details or refused.message), "error")
@@ -130,6 +134,8 @@ def reassign() -> ResponseReturnValue:
     except ZvhError as refused:
         flash(_("Niets is toegewezen: %(reden)s", reden=refused.message), "error")
         return redirect(_back())
+    if receivers != {colleague.username}:  # absence cover sent some or all of them to a substitute
+        flash(_("%(naam)s is afwezig: de taken zijn naar de vervanger gegaan.", naam=colleague.display_name), "warning")
     flash(
         _("%(aantal)s taak/taken toegewezen aan %(naam)s.", aantal=len(task_ids), naam=colleague.display_name),
         "success",

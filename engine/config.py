@@ -41,6 +41,15 @@ class Settings:
     script_memory_budget_mb: int = 256
     processes_path: Path = PROJECT_ROOT / "processes"
     forms_path: Path = PROJECT_ROOT / "forms"
+    #: SMTP for e-mail digests of notifications; no host, no e-mail
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_from: str = "zvh-regie@localhost"
+    smtp_starttls: bool = False
+    #: how users reach the app (links in e-mails)
+    base_url: str = "http://127.0.0.1:5000"
 
     @property
     def secret_key(self) -> str:
@@ -64,4 +73,11 @@ class Settings:
             configured_secret_key=os.environ.get("ZVH_SECRET_KEY") or None,
             script_time_budget=float(os.environ.get("ZVH_SCRIPT_TIME_BUDGET", "2.0")),
             script_memory_budget_mb=int(os.environ.get("ZVH_SCRIPT_MEMORY_BUDGET_MB", "256")),
+            smtp_host=os.environ.get("ZVH_SMTP_HOST") or None,
+            smtp_port=int(os.environ.get("ZVH_SMTP_PORT") or "25"),
+            smtp_user=os.environ.get("ZVH_SMTP_USER") or None,
+            smtp_password=os.environ.get("ZVH_SMTP_PASSWORD") or None,
+            smtp_from=os.environ.get("ZVH_SMTP_FROM") or "zvh-regie@localhost",
+            smtp_starttls=os.environ.get("ZVH_SMTP_STARTTLS", "").strip().lower() in ("1", "true", "yes", "ja"),
+            base_url=(os.environ.get("ZVH_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         )

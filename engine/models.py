@@ -138,7 +138,7 @@ class HumanTask(Base):
     # An inbox page is an index range: audience IN (...) ordered by deadline, without reading other rows.
     __table_args__ = (
         Index("ix_human_tasks_inbox", "audience", "due_sort", "created_at", "id"),
-        Index("ix_human_tasks_process_element", "process_key", "element_id"),
+        Index("ix_human_tasks_process_element", "process_key", "element_id", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

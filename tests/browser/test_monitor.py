@@ -91,7 +91,8 @@ def test_bewaking__stalled_referral_heat_map_and_reassignment(
     page.screenshot(path=str(screenshots / "bewaking.png"), full_page=True)
 
     page.goto("/bewaking/processen/aanmelding_triage/heatmap")
-    overlay = page.locator("#diagram [data-container-id=Task_volledigheid] .zvh-heat")
+    expect(page.locator("#heatmap[data-geladen=ja]")).to_be_visible()
+    overlay = page.locator("#heatmap .djs-overlays[data-container-id=Task_volledigheid] .zvh-heat")
     expect(overlay).to_be_visible()
     expect(overlay).to_contain_text("1")
     expect(overlay).to_have_class(re.compile("zvh-heat--over"))

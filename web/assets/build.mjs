@@ -11,6 +11,7 @@ await esbuild.build({
   entryPoints: {
     app: "web/assets/app.js",
     "case-diagram": "web/assets/case-diagram.js",
+    heatmap: "web/assets/heatmap.js",
     style: "web/assets/style.css",
   },
   bundle: true,

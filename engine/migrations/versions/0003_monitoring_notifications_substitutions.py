@@ -28,7 +28,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("norm_due_at", UTCDateTime(), nullable=True))
         batch_op.create_index(batch_op.f("ix_human_tasks_norm_due_at"), ["norm_due_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_human_tasks_due_at"), ["due_at"], unique=False)
-        batch_op.create_index("ix_human_tasks_process_element", ["process_key", "element_id"], unique=False)
+        batch_op.create_index(
+            "ix_human_tasks_process_element", ["process_key", "element_id", "created_at"], unique=False
+        )
 
     with op.batch_alter_table("participants", schema=None) as batch_op:
         batch_op.add_column(sa.Column("expires_at", UTCDateTime(), nullable=True))

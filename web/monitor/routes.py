@@ -30,9 +30,10 @@ def _page(*, status: int = 200, problem: dict[str, Any] | None = None) -> Respon
     require_monitor(user)
     filters = MonitorFilter.from_dict(request.args.to_dict())
     with reader() as session:
+        rows = monitor_rows(session, now=now(), filters=filters)
         context = {
             "filters": filters,
-            "rows": monitor_rows(session, now=now(), filters=filters),
+            "rows": rows,
             "counts": monitor_counts(session, now=now()),
             "processes": dict(
                 session.execute(
@@ -41,14 +42,18 @@ def _page(*, status: int = 200, problem: dict[str, Any] | None = None) -> Respon
                 .tuples()
                 .all()
             ),
-            "colleagues": session.scalars(select(User).where(User.active).order_by(User.display_name)).all()
-            if may_see_team(user)
-            else [],
+            "colleagues": _colleagues(session, {row.role for row in rows if row.role}) if may_see_team(user) else [],
             "gemeenten": GEMEENTEN,
             "categories": CATEGORIES,
             "problem": problem or {},
         }
     return render_template("monitor/index.html", **context), status
+
+
+def _colleagues(session: Any, roles: set[str]) -> list[User]:
+    """Who can take over the listed tasks: active users holding one of their roles."""
+    users = session.scalars(select(User).where(User.active).order_by(User.display_name)).all()
+    return [colleague for colleague in users if colleague.role_keys & roles]
 
 
 @bp.get("/bewaking")

@@ -8,6 +8,7 @@ test_aanmelding_triage.py.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -376,3 +377,16 @@ def test_procesregie__the_first_overleg_term_is_a_property_the_process_owner_can
     driver.advance(days(1))
 
     assert driver.open(instance) == {"Task_intake", "Task_escalatie_eerste_overleg"}
+
+
+def test_procesregie__the_first_overleg_deadline_on_the_sub_process_is_the_due_date_of_its_tasks(
+    driver: ProcessDriver, handover: Any
+) -> None:
+    _, instance = handover()
+    deadline = driver.clock.now() + timedelta(weeks=3)
+
+    intake = driver.task(instance, "Task_intake")
+    driver.complete(instance, "Task_intake", INTAKE)
+    preparation = driver.task(instance, "Task_voorbereiden")
+
+    assert (intake.due_at, preparation.due_at) == (deadline, deadline)

@@ -22,7 +22,7 @@ from engine.db import Database
 from engine.demo import DEMO_PASSWORD, create_demo_users, deploy_directory, roles_in_use
 from engine.errors import InvalidInput, NotFound, ZvhError
 from engine.inbox import list_tasks
-from engine.jobs import EmbeddedTimerLoop
+from engine.jobs import EmbeddedJobLoop
 from engine.migrate import upgrade_to_head
 from engine.models import Instance
 from engine.monitor import CATEGORIES, MonitorFilter, monitor_rows
@@ -428,6 +428,62 @@ def users_token(ctx: Context, username: str, token_name: str) -> tuple[Any, str]
     return {"username": username, "token": token}, token
 
 
+LOG_LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], case_sensitive=False)
+# Options zvh does not know go to `celery worker` / `celery beat` unchanged (`--pool=solo`, `--logfile=…`, …).
+CELERY_PASSTHROUGH = {"ignore_unknown_options": True}
+
+
+def _run_celery(ctx: Context, command: str, argv: list[str], *, app_options: tuple[str, ...] = ()) -> None:
+    """Run `celery -A engine.jobs [APP_OPTIONS…] COMMAND ARGV…` in this process and exit with its status."""
+    if ctx.settings.embedded:
+        raise click.ClickException(
+            f"zvh {command} needs Redis: set ZVH_REDIS_URL. Without it, `zvh serve` runs the background jobs itself."
+        )
+    # Imported here: `celery.bin` loads the whole Celery command line, which no other command needs.
+    from celery.bin.celery import celery
+
+    args = ["-A", "engine.jobs", *app_options, command, *argv]
+    sys.exit(celery.main(args=args, prog_name="zvh", standalone_mode=False))
+
+
+@main.command(context_settings=CELERY_PASSTHROUGH)
+@click.option("--concurrency", type=click.IntRange(min=1), help="Jobs run at the same time (default: one per CPU).")
+@click.option("--queues", help="Comma-separated queues to take jobs from (default: celery).")
+@click.option("--loglevel", type=LOG_LEVELS, default="INFO", show_default=True)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@pass_context
+def worker(
+    ctx: Context, concurrency: int | None, queues: str | None, loglevel: str, celery_args: tuple[str, ...]
+) -> None:
+    """Run a Celery worker: fires due timers, scans for notifications, sends e-mail (needs ZVH_REDIS_URL)."""
+    argv = [f"--loglevel={loglevel}"]
+    if concurrency:
+        argv.append(f"--concurrency={concurrency}")
+    if queues:
+        argv.append(f"--queues={queues}")
+    _run_celery(ctx, "worker", [*argv, *celery_args])
+
+
+@main.command(context_settings=CELERY_PASSTHROUGH)
+@click.option(
+    "--schedule",
+    "schedule_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where beat keeps when each job last ran (default: celerybeat-schedule under ZVH_INSTANCE_PATH).",
+)
+@click.option("--loglevel", type=LOG_LEVELS, default="INFO", show_default=True)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@pass_context
+def beat(ctx: Context, schedule_file: Path | None, loglevel: str, celery_args: tuple[str, ...]) -> None:
+    """Run Celery beat: queues the due-timer scan and the notification jobs on schedule (run exactly one)."""
+    schedule = schedule_file or ctx.settings.instance_path / "celerybeat-schedule"
+    schedule.parent.mkdir(parents=True, exist_ok=True)
+    # Beat only sends jobs. With the result store it would also subscribe to the result of every job it sends, never
+    # read one, and stall (then give up on the store) for as long as Redis is away.
+    argv = [f"--schedule={schedule}", f"--loglevel={loglevel}", *celery_args]
+    _run_celery(ctx, "beat", argv, app_options=("--result-backend=disabled",))
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -445,7 +501,7 @@ def serve(ctx: Context, host: str, port: int, app_spec: str) -> None:
     module_name, _, factory_name = app_spec.partition(":")
     app = getattr(importlib.import_module(module_name), factory_name)()
     if ctx.settings.embedded:
-        EmbeddedTimerLoop(ctx.db, ctx.runtime).start()
+        EmbeddedJobLoop(ctx.db, ctx.runtime, ctx.settings).start()
     # Everything loaded so far lives as long as the process: keep it out of the cyclic GC's rescans.
     gc.collect()
     gc.freeze()

@@ -1,17 +1,25 @@
-"""Background work: Celery tasks (ids only, JSON) and the embedded-mode timer thread.
+"""Background work: Celery tasks (ids only, JSON) and the embedded-mode job thread.
 
-Both call the same engine functions as the CLI and the web app. Start a worker with
-`celery -A engine.jobs worker` and the schedule with `celery -A engine.jobs beat`.
+Both call the same engine functions as the CLI and the web app. `zvh worker` runs the tasks, `zvh beat` queues the
+periodic ones; without Redis, `zvh serve` runs the same periodic jobs from a thread (`EmbeddedJobLoop`).
+
+What makes the jobs hold under faults: a job is acknowledged only after it ran, so a job held by a worker that dies
+goes back to the queue (after the visibility timeout) and runs elsewhere; every job re-checks in the database whether
+its work is still to be done, under a row lock, so a job that runs twice has its effect once; and the periodic scans
+select everything due up to now, so what came due while beat, the workers or Redis were down is done on the next run.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from dataclasses import dataclass
 from functools import cache
 
 from celery import Celery
 
+from engine import notifications
 from engine.config import Settings
 from engine.db import Database
 from engine.runtime import Runtime
@@ -20,10 +28,30 @@ from engine.timers import due_instances, fire_due_timers, fire_instance_timers
 log = logging.getLogger(__name__)
 
 TIMER_INTERVAL_SECONDS = 30.0
+NOTIFICATION_INTERVAL_SECONDS = 60.0
 
 
-def make_celery(settings: Settings) -> Celery:
+@dataclass(frozen=True)
+class JobTiming:
+    """How often beat queues the periodic jobs, and when a job held by a vanished worker is handed out again."""
+
+    timer_interval: float = TIMER_INTERVAL_SECONDS
+    notification_interval: float = NOTIFICATION_INTERVAL_SECONDS
+    #: Seconds after which Redis gives an unacknowledged job to another worker: longer than any job runs.
+    visibility_timeout: int = 300
+
+    @classmethod
+    def from_env(cls) -> JobTiming:
+        """ZVH_TIMER_INTERVAL and ZVH_JOB_VISIBILITY_TIMEOUT (seconds), else the defaults."""
+        return cls(
+            timer_interval=float(os.environ.get("ZVH_TIMER_INTERVAL") or TIMER_INTERVAL_SECONDS),
+            visibility_timeout=int(os.environ.get("ZVH_JOB_VISIBILITY_TIMEOUT") or cls.visibility_timeout),
+        )
+
+
+def make_celery(settings: Settings, timing: JobTiming | None = None) -> Celery:
     """The Celery app; in embedded mode (no Redis) it exists but nothing is sent to it."""
+    timing = timing or JobTiming()
     app = Celery("zvh", broker=settings.redis_url or "memory://", backend=settings.redis_url or "cache+memory://")
     app.conf.update(
         task_serializer="json",
@@ -31,32 +59,52 @@ def make_celery(settings: Settings) -> Celery:
         accept_content=["json"],
         timezone="UTC",
         enable_utc=True,
+        # Acknowledge after the job ran, and give a job back when its worker process dies under it.
         task_acks_late=True,
+        task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        broker_transport_options={
+            "visibility_timeout": timing.visibility_timeout,
+            # Look for jobs of dead workers every few seconds rather than Kombu's default of every ~100 s.
+            "unacked_restore_interval": min(10, timing.visibility_timeout),
+            "unacked_restore_throttle": 1,
+        },
         broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,  # a Redis outage of any length is waited out, never a reason to exit
         result_expires=3600,
         beat_schedule={
-            "dispatch-due-timers": {"task": "zvh.dispatch_due_timers", "schedule": TIMER_INTERVAL_SECONDS},
+            "dispatch-due-timers": {"task": "zvh.dispatch_due_timers", "schedule": timing.timer_interval},
+            "run-notification-jobs": {"task": "zvh.run_notification_jobs", "schedule": timing.notification_interval},
         },
     )
     return app
 
 
-celery_app = make_celery(Settings.from_env())
+TIMING = JobTiming.from_env()
+celery_app = make_celery(Settings.from_env(), TIMING)
+
+
+@dataclass(frozen=True)
+class _Services:
+    settings: Settings
+    db: Database
+    runtime: Runtime
 
 
 @cache
-def _services() -> tuple[Database, Runtime]:
+def _services() -> _Services:
     settings = Settings.from_env()
-    return Database(settings.database_url), Runtime.from_settings(settings)
+    return _Services(settings, Database(settings.database_url), Runtime.from_settings(settings))
 
 
-@celery_app.task(name="zvh.dispatch_due_timers")
+# The periodic jobs expire after one interval: beat queues a fresh one by then, so the queue does not fill up with
+# stale copies while no worker is running.
+@celery_app.task(name="zvh.dispatch_due_timers", expires=TIMING.timer_interval)
 def dispatch_due_timers() -> list[int]:
     """(Beat) queue one job per instance with a due timer, so workers fire them in parallel."""
-    db, runtime = _services()
-    with db.reader() as session:
-        instance_ids = due_instances(session, runtime.clock.now())
+    services = _services()
+    with services.db.reader() as session:
+        instance_ids = due_instances(session, services.runtime.clock.now())
     for instance_id in instance_ids:
         fire_timers_of_instance.delay(instance_id)
     return instance_ids
@@ -65,25 +113,42 @@ def dispatch_due_timers() -> list[int]:
 @celery_app.task(name="zvh.fire_timers_of_instance")
 def fire_timers_of_instance(instance_id: int) -> list[str]:
     """Fire the due timers of one instance; returns the ids of the timer events that fired."""
-    db, runtime = _services()
-    fired = fire_instance_timers(db, runtime, instance_id)
+    services = _services()
+    fired = fire_instance_timers(services.db, services.runtime, instance_id)
     return fired.element_ids if fired else []
 
 
-class EmbeddedTimerLoop(threading.Thread):
-    """Without Redis there is no Celery beat: fire due timers from a daemon thread of `zvh serve`."""
+@celery_app.task(name="zvh.run_notification_jobs", expires=TIMING.notification_interval, ignore_result=True)
+def run_notification_jobs() -> None:
+    """(Beat) scan for stalled work and deadlines to notify about, and send the e-mail digests that are due."""
+    services = _services()
+    notifications.run_notification_jobs(services.db, services.settings, now=services.runtime.clock.now())
 
-    def __init__(self, db: Database, runtime: Runtime, interval: float = TIMER_INTERVAL_SECONDS) -> None:
-        super().__init__(name="zvh-timers", daemon=True)
-        self.db, self.runtime, self.interval = db, runtime, interval
+
+class EmbeddedJobLoop(threading.Thread):
+    """Without Redis there is no worker or beat: run the periodic jobs from a daemon thread of `zvh serve`."""
+
+    def __init__(
+        self, db: Database, runtime: Runtime, settings: Settings, interval: float = TIMER_INTERVAL_SECONDS
+    ) -> None:
+        super().__init__(name="zvh-jobs", daemon=True)
+        self.db, self.runtime, self.settings, self.interval = db, runtime, settings, interval
         self.stopped = threading.Event()
 
     def run(self) -> None:
         while True:
-            try:
-                for fired in fire_due_timers(self.db, self.runtime):
-                    log.info("timers fired", extra={"instance": fired.instance_id, "elements": fired.element_ids})
-            except Exception:
-                log.exception("firing due timers failed; retrying next round")
+            self.run_once()
             if self.stopped.wait(self.interval):
                 return
+
+    def run_once(self) -> None:
+        """One round: fire the due timers, then the notification jobs; a job that fails is tried again next round."""
+        try:
+            for fired in fire_due_timers(self.db, self.runtime):
+                log.info("timers fired", extra={"instance": fired.instance_id, "elements": fired.element_ids})
+        except Exception:
+            log.exception("firing due timers failed; retrying next round")
+        try:
+            notifications.run_notification_jobs(self.db, self.settings, now=self.runtime.clock.now())
+        except Exception:
+            log.exception("notification jobs failed; retrying next round")

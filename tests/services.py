@@ -143,34 +143,46 @@ class Redis:
 
     @classmethod
     def start(cls) -> Redis:
-        server = shutil.which("redis-server")
-        if server is None:
-            raise RuntimeError("redis-server not found; run `make system-deps` (apt package redis-server)")
         root = Path(tempfile.mkdtemp(prefix="zvh-redis-"))
         port = free_port()
-        process = subprocess.Popen(
-            [
-                server,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(root),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--logfile",
-                str(root / "redis.log"),
-            ],
-        )
-        client = redis.Redis(host="127.0.0.1", port=port)
-        _wait_until(lambda: client.ping(), "redis-server")
-        client.close()
-        return cls(root=root, port=port, process=process)
+        return cls(root=root, port=port, process=_launch_redis(root, port))
 
-    def stop(self) -> None:
+    def halt(self) -> None:
+        """Stop the server as in an outage, keeping its port and directory for `restart`."""
         self.process.terminate()
         self.process.wait(timeout=10)
+
+    def restart(self) -> None:
+        """Start the server again on the same port, empty (it runs without persistence)."""
+        self.process = _launch_redis(self.root, self.port)
+
+    def stop(self) -> None:
+        self.halt()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _launch_redis(root: Path, port: int) -> subprocess.Popen[bytes]:
+    server = shutil.which("redis-server")
+    if server is None:
+        raise RuntimeError("redis-server not found; run `make system-deps` (apt package redis-server)")
+    process = subprocess.Popen(
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(root),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--logfile",
+            str(root / "redis.log"),
+        ],
+    )
+    client = redis.Redis(host="127.0.0.1", port=port)
+    _wait_until(lambda: client.ping(), "redis-server")
+    client.close()
+    return process

@@ -48,6 +48,8 @@ class MonitorFilter:
     role: str | None = None
     sort: Literal["since", "due", "process", "case"] = "since"
     limit: int = 500
+    #: only what crossed its limit after this moment (the notification scan picks up where it stopped)
+    crossed_after: datetime | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MonitorFilter:
@@ -133,6 +135,11 @@ def _instance_filters(filters: MonitorFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _crossed(limit: Any, now: datetime, after: datetime | None) -> ColumnElement[bool]:
+    """The limit lies in the past (and, when `after` is given, was crossed after it): one index range."""
+    return limit <= now if after is None else and_(limit > after, limit <= now)
+
+
 def _quiet_instance(now: datetime) -> list[ColumnElement[bool]]:
     """An active instance past its process norm with no open task and no timer behind it: nothing will move it."""
     return [
@@ -208,7 +215,7 @@ def stalled(session: Session, *, now: datetime, filters: MonitorFilter = Monitor
     rows = [
         _task_row(task, assignee, "stalled", "task_norm", task.norm_due_at)
         for task, assignee in session.execute(
-            _task_query(HumanTask.norm_due_at <= now, filters, HumanTask.norm_due_at)
+            _task_query(_crossed(HumanTask.norm_due_at, now, filters.crossed_after), filters, HumanTask.norm_due_at)
         ).tuples()
     ]
     if filters.element is None and filters.role is None:  # instance-level rows have no step and no role
@@ -217,6 +224,7 @@ def stalled(session: Session, *, now: datetime, filters: MonitorFilter = Monitor
             select(Instance)
             .where(
                 *_quiet_instance(now),
+                _crossed(Instance.stall_at, now, filters.crossed_after),
                 *_instance_filters(filters),
             )
             .order_by(Instance.stall_at, Instance.id)

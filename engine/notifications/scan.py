@@ -41,7 +41,7 @@ _FIRST_LOOK_BACK = timedelta(days=1)
 _OVERLAP = timedelta(minutes=5)
 #: Audit actions that put a task on someone's name: a coordinator's reassignment, a move to a substitute.
 _ASSIGNING_ACTIONS = ("reassign", "substitute")
-# The monitor lists stalled rows oldest first up to a limit; a scan must see the newest too.
+# Only rows that crossed their norm since the previous scan are read; the limit is a safety net, not a page.
 _STALLED_LIMIT = 100_000
 
 
@@ -167,11 +167,7 @@ def _receiver(details: dict[str, Any] | None) -> str | None:
 
 def _stalled_notifications(session: Session, *, since: datetime, now: datetime) -> list[dict[str, Any]]:
     """What the monitor lists as stalled and became so since `since`, for the participants of its case."""
-    rows = [
-        row
-        for row in stalled(session, now=now, filters=MonitorFilter(limit=_STALLED_LIMIT))
-        if (row.due_at is not None and row.due_at > since) or (row.task_id is not None and row.waiting_since > since)
-    ]
+    rows = stalled(session, now=now, filters=MonitorFilter(crossed_after=since, limit=_STALLED_LIMIT))
     taking_part = _participants(session, {row.instance_id for row in rows}, now=now)
     notifications = []
     for row in rows:

@@ -103,6 +103,8 @@ class MonitorCounts:
     by_category: dict[str, int] = field(default_factory=dict)
     by_process: dict[str, int] = field(default_factory=dict)
     by_step: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: the name of each counted step, as the diagram names it
+    step_names: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def require_monitor(user: User) -> None:
@@ -301,17 +303,19 @@ def monitor_counts(session: Session, *, now: datetime, warning: timedelta = DEFA
     by_category: Counter[str] = Counter()
     by_process: Counter[str] = Counter()
     by_step: Counter[tuple[str, str]] = Counter()
+    step_names: dict[tuple[str, str], str] = {}
     task_conditions = {"stalled": HumanTask.norm_due_at <= now, "overdue": HumanTask.due_at <= now + warning}
     for category, condition in task_conditions.items():
         grouped = (
-            select(HumanTask.process_key, HumanTask.element_id, func.count())
+            select(HumanTask.process_key, HumanTask.element_id, func.max(HumanTask.name), func.count())
             .where(condition)
             .group_by(HumanTask.process_key, HumanTask.element_id)
         )
-        for process_key, element_id, count in session.execute(grouped).tuples():
+        for process_key, element_id, name, count in session.execute(grouped).tuples():
             by_category[category] += count
             by_process[process_key] += count
             by_step[(process_key, element_id)] += count
+            step_names[(process_key, element_id)] = name
     instance_conditions: dict[str, ColumnElement[bool]] = {
         "stalled": and_(*_quiet_instance(now)),
         "overdue": and_(Instance.next_timer_due_at <= now - TIMER_GRACE, Instance.status.in_(_ACTIVE)),
@@ -322,4 +326,4 @@ def monitor_counts(session: Session, *, now: datetime, warning: timedelta = DEFA
         for process_key, count in session.execute(grouped_instances).tuples():
             by_category[category] += count
             by_process[process_key] += count
-    return MonitorCounts(dict(by_category), dict(by_process), dict(by_step))
+    return MonitorCounts(dict(by_category), dict(by_process), dict(by_step), step_names)

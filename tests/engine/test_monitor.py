@@ -211,6 +211,7 @@ def test_scan__lists_tasks_past_their_norm_and_deadlines_within_the_window(
     assert row.assignee is None and row.role is None
     assert counts.by_category == {"stalled": 1}
     assert counts.by_step == {("genormeerd", "T1"): 1}
+    assert counts.step_names == {("genormeerd", "T1"): "Intake"}
 
 
 def test_scan__an_instance_with_no_task_and_no_timer_past_its_norm_is_stalled(

@@ -131,3 +131,39 @@ def test_reassign_from_the_monitor__lands_in_the_colleagues_inbox(app: Flask, as
 def test_actions__need_the_csrf_token(as_user, stalled_case: int) -> None:
     response = as_user("mariska").post(f"/bewaking/zaken/{stalled_case}/notitie", data={"notitie": "x"})
     assert response.status_code == 400
+
+
+@pytest.fixture
+def failed_case(app: Flask, tmp_path: Path) -> int:
+    """A case whose script step fails after the first task."""
+    script = '<bpmn:scriptTask id="T2" name="Rekenen"><bpmn:script>uitkomst = 1 / 0</bpmn:script></bpmn:scriptTask>'
+    xml = linear(user_task("T1", "Invoeren"), script, process_id="rekenfout")
+    services = app.extensions["zvh"]
+    with services.db.transaction() as session:
+        deploy_file(session, write(tmp_path, "rekenfout.bpmn", xml), actor="tests")
+        instance_id = services.runtime.start_instance(
+            session, process_key="rekenfout", actor=user(app, "mila")
+        ).instance.id
+    with services.db.transaction() as session:
+        [task] = list_tasks(session, instance_id=instance_id).tasks
+        services.runtime.complete_task(session, task_id=task.id, actor=user(app, "mila"))
+    return instance_id
+
+
+def test_incident__is_listed_with_its_error_and_a_manager_can_retry_it(app: Flask, as_user, failed_case: int) -> None:
+    client = as_user("mariska")
+    page = client.get("/bewaking?categorie=incident").get_data(as_text=True)
+    assert "division by zero" in page
+    assert f"/bewaking/zaken/{failed_case}/opnieuw" in page
+
+    response = post(client, f"/bewaking/zaken/{failed_case}/opnieuw", {"terug": "/bewaking?categorie=incident"})
+
+    assert response.status_code == 302
+    assert "faalt nog steeds" in client.get("/bewaking").get_data(as_text=True)
+    with app.extensions["zvh"].db.reader() as session:
+        assert session.query(AuditEvent).filter_by(action="retry", actor="mariska").count() == 1
+
+
+def test_incident__retry_is_refused_to_a_professional(as_user, failed_case: int) -> None:
+    client = as_user("sven")
+    assert post(client, f"/bewaking/zaken/{failed_case}/opnieuw", {}).status_code == 403

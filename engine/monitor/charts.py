@@ -56,7 +56,9 @@ def bar_chart(
     group = len(series) * _BAR + _GAP
     width = max(_LEFT + _RIGHT + max(1, len(labels)) * group, _LEFT + len(series) * _LEGEND)
     plot = _HEIGHT - _TOP - _BOTTOM
-    top = nice_ceiling(max((v for s in series for v in s.values), default=0))
+    # Four equal steps of a round size; counts step by whole numbers, so no tick label repeats.
+    step = nice_ceiling(max((v for s in series for v in s.values), default=0) / 4)
+    top = 4 * (max(1.0, step) if value_label is _count else step)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="zvh-chart" id="{escape(chart_id)}" '
         f'viewBox="0 0 {width} {_HEIGHT}" width="{width}" height="{_HEIGHT}" role="img" '

@@ -98,6 +98,11 @@ def test_bewaking__stalled_referral_heat_map_and_reassignment(
     expect(overlay).to_have_class(re.compile("zvh-heat--over"))
     page.screenshot(path=str(screenshots / "heatmap.png"), full_page=True)
 
+    page.click("a:has-text('Doorstroom')")
+    expect(page.locator("svg[role=img]").first).to_be_visible()
+    expect(page.locator("#tabel-maanden")).to_contain_text("1")
+    page.screenshot(path=str(screenshots / "doorstroom.png"), full_page=True)
+
     page.goto("/bewaking?categorie=stalled")
     row = page.locator("#bewaking tr", has_text=case_number)
     row.locator("input[name=taak]").check()

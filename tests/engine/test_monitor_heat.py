@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -254,3 +255,9 @@ def test_bar_chart__an_image_described_by_its_table_with_every_text_escaped() ->
 @pytest.mark.parametrize(("value", "top"), [(0, 1), (7, 10), (12, 20), (171, 200), (0.4, 0.5), (500, 500)])
 def test_nice_ceiling__rounds_the_axis_up(value: float, top: float) -> None:
     assert nice_ceiling(value) == pytest.approx(top)
+
+
+@pytest.mark.parametrize(("largest", "ticks"), [(1, ["0", "1", "2", "3", "4"]), (37, ["0", "10", "20", "30", "40"])])
+def test_bar_chart__counts_get_whole_distinct_ticks(largest: int, ticks: list[str]) -> None:
+    svg = bar_chart(chart_id="c", title="t", labels=["a", "b"], series=[Series("n", [0, largest])], table_id="tabel")
+    assert re.findall(r'class="zvh-chart__tick"[^>]*>([^<]*)<', svg) == ticks

@@ -78,6 +78,9 @@ class ProcessVersion(Base):
     main_file: Mapped[str] = mapped_column(String(255))
     deployed_by: Mapped[str] = mapped_column(String(64))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: why this version was published (from the browser: mandatory), and who approved it (four eyes)
+    change_note: Mapped[str | None] = mapped_column(Text)
+    approved_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class Instance(Base):
@@ -341,3 +344,48 @@ class JobMark(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProcessDraft(Base):
+    """A process owner's unpublished change to a process: its files, in the same shape as a version's.
+
+    `revision` counts saves: a save names the revision it started from, so a second editor's save on a stale
+    revision is refused instead of overwriting. Status: `draft` → `submitted` (waits for a second process owner)
+    → `published` (became `published_version_id`), or `discarded`.
+    """
+
+    __tablename__ = "process_drafts"
+    __table_args__ = (Index("ix_process_drafts_process_status", "process_key", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(128))
+    main_file: Mapped[str] = mapped_column(String(255))
+    #: {"bpmn": {filename: xml}, "dmn": {filename: xml}, "forms": {filename: json text}}
+    files: Mapped[dict[str, dict[str, str]]] = mapped_column(JsonType, deferred=True)
+    base_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_versions.id"))
+    revision: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    change_note: Mapped[str | None] = mapped_column(Text)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    review_note: Mapped[str | None] = mapped_column(Text)
+    published_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_versions.id"))
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
+    updated_by: Mapped[User] = relationship(foreign_keys=[updated_by_id], lazy="joined")
+
+
+class ProcessSetting(Base):
+    """Per process: whether publishing needs a second process owner (`auto`: when code changed)."""
+
+    __tablename__ = "process_settings"
+
+    process_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    #: "auto" (four eyes when a script, condition or timer changed), "always" or "never"
+    four_eyes: Mapped[str] = mapped_column(String(8))

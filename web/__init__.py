@@ -83,6 +83,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.auth.routes import bp as auth
     from web.cases.routes import bp as cases
     from web.inbox.routes import bp as inbox
+    from web.modeller.routes import bp as modeller
     from web.monitor.analysis import bp as monitor_analysis
     from web.monitor.routes import bp as monitor
     from web.notifications.routes import bp as notifications
@@ -93,6 +94,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     filters.init_app(app)
     csrf.exempt(api)
-    for blueprint in (auth, inbox, tasks, cases, api, monitor, monitor_analysis, notifications, substitutions):
+    blueprints = (auth, inbox, tasks, cases, api, monitor, monitor_analysis, notifications, substitutions, modeller)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     return app

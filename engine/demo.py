@@ -43,6 +43,8 @@ DEMO_PEOPLE = {
     "procesbeheerder": "Paul Procesbeheer",
 }
 SYSTEM_ROLES = frozenset({*COORDINATOR_ROLES, "beheerder", "procesbeheerder"})
+#: Demo people beyond one per role: publishing with four eyes needs a second process owner.
+SECOND_DEMO_PEOPLE = {"demo.procesbeheerder2": ("Petra Procesbeheer", "procesbeheerder")}
 
 
 def deploy_directory(session: Session, folder: Path, *, actor: str, forms: Path) -> list[Deployment]:
@@ -70,4 +72,9 @@ def create_demo_users(session: Session, roles: set[str]) -> list[User]:
         created.append(
             create_user(session, username=username, display_name=display, roles=[role], password=DEMO_PASSWORD)
         )
+    for username, (display, role) in SECOND_DEMO_PEOPLE.items():
+        if role in roles and username not in existing:
+            created.append(
+                create_user(session, username=username, display_name=display, roles=[role], password=DEMO_PASSWORD)
+            )
     return created

@@ -119,6 +119,8 @@ def test_cli__init_demo_deploys_processes_and_creates_a_user_per_role(zvh) -> No
     payload = as_json(result)
     roles = {role for user in payload["users"] for role in user["roles"]}
     assert {"manager", "coordinator", "beheerder"} <= roles
+    owners = [user["username"] for user in payload["users"] if "procesbeheerder" in user["roles"]]
+    assert sorted(owners) == ["demo.procesbeheerder", "demo.procesbeheerder2"]  # four eyes need two
     assert payload["demo_password"]
     assert len(payload["deployed"]) == len(list(Path("processes").glob("*.bpmn")))
 

@@ -16,7 +16,7 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 # Front-end bundles (bpmn-js, htmx, NL Design System CSS) are built from package-lock.json, never committed.
-$(ASSETS): package.json package-lock.json $(wildcard web/assets/*)
+$(ASSETS): package.json package-lock.json $(shell find web/assets -type f)
 	npm ci --no-audit --no-fund --loglevel=error
 	npm run build --silent
 	touch $@

@@ -24,6 +24,7 @@ from engine.errors import InvalidInput, NotFound, ZvhError
 from engine.inbox import list_tasks
 from engine.jobs import EmbeddedJobLoop
 from engine.migrate import upgrade_to_head
+from engine.modelling.migrate import MigrationStep, migrate_instances
 from engine.models import Instance
 from engine.monitor import CATEGORIES, MonitorFilter, monitor_rows
 from engine.present import audit_dict, instance_dict, task_dict, user_dict, version_dict
@@ -58,7 +59,11 @@ pass_context = click.make_pass_decorator(Context, ensure=True)
 
 
 def command_output(func: F) -> F:
-    """Add `--json`, and turn a ZvhError into a message (or a JSON error object) and exit status 1."""
+    """Add `--json`, and turn a ZvhError into a message (or a JSON error object) and exit status 1.
+
+    A command returns `(payload, text)`, or `(payload, text, status)` when it did part of its work and must still
+    exit non-zero (e.g. `zvh migrate` with a refused instance).
+    """
 
     @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
     @wraps(func)
@@ -74,8 +79,10 @@ def command_output(func: F) -> F:
                     for message in messages:
                         click.echo(f"  {field}: {message}", err=True)
             sys.exit(1)
-        payload, text = result
+        payload, text, *status = result  # a command that partly failed adds its exit status
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2) if as_json else text)
+        if status and status[0]:
+            sys.exit(status[0])
 
     return wrapper  # type: ignore[return-value]
 
@@ -482,6 +489,39 @@ def beat(ctx: Context, schedule_file: Path | None, loglevel: str, celery_args: t
     # read one, and stall (then give up on the store) for as long as Redis is away.
     argv = [f"--schedule={schedule}", f"--loglevel={loglevel}", *celery_args]
     _run_celery(ctx, "beat", argv, app_options=("--result-backend=disabled",))
+
+
+@main.command()
+@click.argument("instance_ids", nargs=-1, required=True, type=int)
+@click.option("--to-version", "to_version", required=True, type=int, help="The version of their process to move to.")
+@click.option("--as", "username", required=True, help="A procesbeheerder.")
+@click.option("--dry-run", is_flag=True, help="Only show where each instance waits now and would wait after.")
+@command_output
+@pass_context
+def migrate(
+    ctx: Context, instance_ids: tuple[int, ...], to_version: int, username: str, dry_run: bool
+) -> tuple[Any, str, int]:
+    """Move running instances to a newer version of their process; refused ones change nothing (exit 1)."""
+    with ctx.db.transaction() as session:
+        steps = migrate_instances(
+            session,
+            ctx.runtime,
+            instance_ids=list(instance_ids),
+            to_version=to_version,
+            actor=get_user(session, username),
+            at=ctx.runtime.clock.now(),
+            dry_run=dry_run,
+        )
+    text = "\n".join(_migration_line(step, dry_run=dry_run) for step in steps)
+    return [step.as_dict() for step in steps], text, 0 if all(step.ok for step in steps) else 1
+
+
+def _migration_line(step: MigrationStep, *, dry_run: bool) -> str:
+    head = f"Instance {step.instance_id} ({step.case_number}) v{step.from_version} → v{step.to_version}:"
+    if not step.ok:
+        return f"{head} refused — {step.reason}"
+    waits = f"waits at {', '.join(step.waits_now) or '-'}, then at {', '.join(step.will_wait) or '-'}"
+    return f"{head} {'would migrate' if dry_run else 'migrated'}; {waits}"
 
 
 @main.command()

@@ -574,8 +574,20 @@ class Deployment:
     created: bool
 
 
-def deploy_bundle(session: Session, bundle: Bundle, *, actor: str, clock: Clock = SYSTEM_CLOCK) -> Deployment:
-    """Validate and store `bundle` as the next version of its process; identical content changes nothing."""
+def deploy_bundle(
+    session: Session,
+    bundle: Bundle,
+    *,
+    actor: str,
+    clock: Clock = SYSTEM_CLOCK,
+    change_note: str | None = None,
+    approved_by: str | None = None,
+) -> Deployment:
+    """Validate and store `bundle` as the next version of its process; identical content changes nothing.
+
+    `change_note` (why) and `approved_by` (the second process owner, under four eyes) are kept on the version and
+    in the audit event.
+    """
     validated = validate_bundle(bundle)
     content_hash = bundle.content_hash()
     existing = session.scalar(
@@ -597,6 +609,8 @@ def deploy_bundle(session: Session, bundle: Bundle, *, actor: str, clock: Clock 
         main_file=bundle.main,
         deployed_by=actor,
         deployed_at=clock.now(),
+        change_note=change_note,
+        approved_by=approved_by,
     )
     session.add(version)
     try:
@@ -611,7 +625,12 @@ def deploy_bundle(session: Session, bundle: Bundle, *, actor: str, clock: Clock 
         at=version.deployed_at,
         process_version_id=version.id,
         summary=f"Deployed {version.process_key} version {version.version} ({bundle.main})",
-        details={"hash": content_hash, "files": sorted([*bundle.bpmn, *bundle.dmn, *bundle.forms])},
+        details={
+            "hash": content_hash,
+            "files": sorted([*bundle.bpmn, *bundle.dmn, *bundle.forms]),
+            **({"change_note": change_note} if change_note is not None else {}),
+            **({"approved_by": approved_by} if approved_by is not None else {}),
+        },
     )
     return Deployment(version, created=True)
 

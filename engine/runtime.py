@@ -55,6 +55,7 @@ from engine.spiff import (
     role_key,
     timer_due_at,
 )
+from engine.spiff_migration import migration_refusal, move_to_specs, waiting_elements
 from engine.substitutions import active_substitution, cover_access, cover_details, may_take_over
 
 LIBRARY_VERSION = package_version("SpiffWorkflow")
@@ -173,6 +174,15 @@ class Outcome:
 
     instance: Instance
     next_tasks: list[InboxRow]
+
+
+@dataclass(frozen=True)
+class MigrationPlan:
+    """Where an instance waits on its version, where it would wait on another one, and why not (if refused)."""
+
+    waits_now: list[str]
+    will_wait: list[str]
+    refusal: str | None = None
 
 
 class Runtime:
@@ -605,6 +615,92 @@ class Runtime:
         self._save(session, instance, actor=actor, failure=failure)
         return Outcome(instance.row, self._next_tasks_for(session, actor, instance))
 
+    # --- migration -------------------------------------------------------------------------------------
+
+    def migrate_instance(
+        self, session: Session, *, instance_id: int, to: ProcessVersion, actor: User, dry_run: bool = False
+    ) -> MigrationPlan:
+        """Move an active instance onto a newer version of its process; a dry run or a refusal changes nothing."""
+        instance = self._load(session, instance_id, for_update=not dry_run)
+        row, source = instance.row, instance.row.process_version
+        if to.process_key != row.process_key or to.version <= source.version:
+            raise InvalidInput(
+                f"Versie {to.version} is geen nieuwere versie van '{row.process_key}' dan versie {source.version}.",
+                {"versie": [f"Kies een versie van '{row.process_key}' na versie {source.version}."]},
+            )
+        waits_now = waiting_elements(instance.workflow)
+        before = {str(task.id): task.task_spec for task in instance.ready_human_tasks}
+        if row.status not in ACTIVE_STATUSES:
+            return MigrationPlan(
+                waits_now,
+                [],
+                f"De zaak is {_STATUS_NAMES.get(row.status, row.status)}; "
+                "alleen lopende zaken gaan over naar een nieuwe versie.",
+            )
+        target = load_version(to)
+        refusal = migration_refusal(instance.workflow, target, to.version)
+        if refusal is None:
+            refusal = self._move_workflow(instance, target, to.version)
+        will_wait = [] if refusal else waiting_elements(instance.workflow)
+        plan = MigrationPlan(waits_now, will_wait, refusal)
+        if dry_run or refusal:
+            return plan
+        record(
+            session,
+            actor=actor.username,
+            action="migrate",
+            at=self.clock.now(),
+            instance_id=row.id,
+            process_version_id=to.id,
+            summary=f"Migrated from version {source.version} to {to.version}; waits at {', '.join(will_wait) or '-'}",
+            details={
+                "from_version": source.version,
+                "to_version": to.version,
+                "waits_now": waits_now,
+                "will_wait": will_wait,
+            },
+        )
+        row.process_version_id, row.process_version = to.id, to
+        self._save(session, instance, actor=actor, failure=None, progressed=False)
+        self._follow_version(session, instance, before)
+        return plan
+
+    def _move_workflow(self, instance: WorkflowInstance, target: LoadedVersion, number: int) -> str | None:
+        """Put `instance` on the target specs and run it to its next wait; a reason when that does not work."""
+        workflow = instance.workflow
+        move_to_specs(workflow, target.spec, target.subprocess_specs)
+        try:  # the state as it will be stored must restore on the new version
+            instance.workflow = restore_workflow(
+                dump_workflow(workflow),
+                spec=target.spec,
+                subprocess_specs=target.subprocess_specs,
+                script_engine=self.script_engine,
+            )
+        except Exception as error:
+            return f"De toestand van de zaak past niet op versie {number}: {type(error).__name__}: {error}"
+        instance.version = target
+        failure = self._run_engine(instance, instance.workflow.do_engine_steps)
+        if failure is not None:
+            return f"Op versie {number} stopt de zaak bij '{failure.element_id or '?'}': {failure.message}"
+        return None
+
+    @staticmethod
+    def _follow_version(session: Session, instance: WorkflowInstance, before: Mapping[str, Any]) -> None:
+        """Tasks that stayed open keep their row (assignee, drafts); name, form and lane follow the new version."""
+        for task_id in sorted(instance.kept_ids):
+            old, new = _inbox_fields(before[task_id]), _inbox_fields(instance.find_task(task_id).task_spec)
+            values: dict[str, Any] = {**new, "process_name": instance.version.name}
+            if new["role"] != old["role"]:  # another lane: back to the new role's queue
+                owner_id = instance.row.started_by_id if new["role"] is None else None
+                audience = task_audience(assignee_id=None, role=new["role"], owner_id=owner_id)
+                values |= {"owner_id": owner_id, "assignee_id": None, "audience": audience}
+            session.execute(
+                update(HumanTask)
+                .where(HumanTask.id == task_id)
+                .values(values)
+                .execution_options(synchronize_session=False)
+            )
+
     # --- timers ------------------------------------------------------------------------------------------
 
     def fire_timers(self, session: Session, instance_id: int) -> list[str]:
@@ -849,6 +945,20 @@ def _choose_start_events(workflow: BpmnWorkflow, *, by_message: bool) -> None:
             by_hand = isinstance(task.task_spec.event_definition, NoneEventDefinition)
             if by_hand == by_message:
                 task.cancel()
+
+
+_STATUS_NAMES = {COMPLETED: "afgerond", ERROR: "in fout", SUSPENDED: "gepauzeerd", TERMINATED: "beëindigd"}
+
+
+def _inbox_fields(spec: Any) -> dict[str, Any]:
+    """What an open task's inbox row takes from its element."""
+    properties = spec.extensions.get("properties", {})
+    return {
+        "name": spec.bpmn_name or spec.bpmn_id,
+        "form": properties.get("formJsonSchemaFilename"),
+        "ui_form": properties.get("formUiSchemaFilename"),
+        "role": role_key(spec.lane),
+    }
 
 
 def _task_due_at(task: Any) -> datetime | None:

@@ -8,12 +8,17 @@ mkdirSync(outdir, { recursive: true });
 const fontLoaders = { ".woff": "file", ".woff2": "file", ".ttf": "file", ".eot": "file", ".svg": "file" };
 
 await esbuild.build({
-  entryPoints: {
-    app: "web/assets/app.js",
-    "case-diagram": "web/assets/case-diagram.js",
-    heatmap: "web/assets/heatmap.js",
-    style: "web/assets/style.css",
-  },
+  entryPoints: [
+    { in: "web/assets/app.js", out: "app" },
+    { in: "web/assets/case-diagram.js", out: "case-diagram" },
+    { in: "web/assets/heatmap.js", out: "heatmap" },
+    { in: "web/assets/style.css", out: "style" },
+    // the process owners' modeller (bpmn-js Modeler + properties panel + bpmnlint + token simulation) and the
+    // comparison page; modeller.css serves both
+    { in: "web/assets/modeller/modeller.js", out: "modeller" },
+    { in: "web/assets/modeller/modeller.css", out: "modeller" },
+    { in: "web/assets/modeller/compare.js", out: "compare" },
+  ],
   bundle: true,
   minify: true,
   sourcemap: false,

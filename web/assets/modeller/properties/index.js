@@ -1,0 +1,6 @@
+import ZvhPropertiesProvider from "./provider.js";
+
+export default {
+  __init__: ["zvhPropertiesProvider"],
+  zvhPropertiesProvider: ["type", ZvhPropertiesProvider],
+};

@@ -1,4 +1,4 @@
-"""One place that turns errors into answers: JSON under /api, a page everywhere else."""
+"""One place that turns errors into answers: JSON for the API and JSON calls, a page everywhere else."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ STATUS = {NotFound: 404, PermissionDenied: 403, Conflict: 409, InvalidInput: 422
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """The API, a JSON request (the modeller's calls), or a client that asks for JSON first."""
+    return request.path.startswith("/api/") or request.is_json or request.accept_mimetypes.best == "application/json"
 
 
 def _zvh_error(error: ZvhError) -> tuple[Response | str, int]:

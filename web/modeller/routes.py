@@ -12,12 +12,10 @@ from flask import Blueprint, Response, flash, jsonify, redirect, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 
-from engine.config import Settings
-from engine.errors import InvalidInput, NotFound, ZvhError
+from engine.errors import InvalidInput, NotFound
 from engine.modelling import require_process_owner
+from engine.modelling.choices import modeller_choices
 from engine.modelling.compare import compare_draft, compare_versions
 from engine.modelling.drafts import (
     get_draft,
@@ -32,42 +30,16 @@ from engine.modelling.drafts import (
 )
 from engine.modelling.impact import impact
 from engine.modelling.publish import four_eyes_setting, set_four_eyes
-from engine.models import ProcessDraft, ProcessVersion, UserRole
-from engine.registry import list_processes, load_version
-from engine.spiff import role_key
-from web import errors
+from engine.models import ProcessDraft, ProcessVersion
 from web.services import me, now, reader, transaction
 
 bp = Blueprint("modeller", __name__, url_prefix="/beheer")
-
-_JSON_ENDPOINTS = frozenset({"modeller.metadata", "modeller.validate", "modeller.save", "modeller.comparison_json"})
-
-
-def wants_json() -> bool:
-    """The modeller's own calls, and anyone who asks for JSON, get errors as JSON."""
-    return request.endpoint in _JSON_ENDPOINTS or request.accept_mimetypes.best == "application/json"
 
 
 @bp.before_request
 def _process_owners_only() -> None:
     if current_user.is_authenticated:  # anonymous visitors are sent to sign in by `login_required`
         require_process_owner(me())
-
-
-@bp.errorhandler(ZvhError)
-def _refused(error: ZvhError) -> ResponseReturnValue:
-    if not wants_json():
-        return errors._zvh_error(error)
-    status = next((code for kind, code in errors.STATUS.items() if isinstance(error, kind)), 400)
-    return jsonify(error.as_dict()), status
-
-
-@bp.errorhandler(CSRFError)
-def _csrf_refused(error: CSRFError) -> ResponseReturnValue:
-    if not wants_json():
-        return errors._csrf_error(error)
-    message = _("Het formulier was verlopen of ongeldig. Ga terug, vernieuw de pagina en probeer het opnieuw.")
-    return jsonify({"error": "csrf", "message": message}), 400
 
 
 def bpmn_of(files: dict[str, dict[str, str]], main_file: str) -> str:
@@ -192,24 +164,7 @@ def draft_xml(draft_id: int) -> ResponseReturnValue:
 def metadata() -> ResponseReturnValue:
     """What the properties panel offers: the known roles, lanes and forms."""
     with reader() as session:
-        return jsonify(_modeller_metadata(session))
-
-
-def _modeller_metadata(session: Any) -> dict[str, Any]:
-    """Roles held by users or named by a lane, lane names with their role, and the forms a task may use."""
-    roles = set(session.scalars(select(UserRole.role).distinct()))
-    lanes: dict[str, str | None] = {}
-    names = {path.name for path in Settings.from_env().forms_path.glob("*.json")}
-    for version in list_processes(session):
-        loaded = load_version(version)
-        roles |= loaded.roles
-        names |= set(loaded.forms)
-        for spec in [loaded.spec, *loaded.subprocess_specs.values()]:
-            lanes.update(
-                {lane: role_key(lane) for task in spec.task_specs.values() if (lane := getattr(task, "lane", None))}
-            )
-    form_names = sorted(name for name in names if not name.endswith(".ui.json"))
-    return {"roles": sorted(roles), "lanes": dict(sorted(lanes.items())), "forms": form_names}
+        return jsonify(modeller_choices(session).as_dict())
 
 
 def _json_body() -> dict[str, Any]:

@@ -7,14 +7,21 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import waitress.server
+from flask import Flask
 
+from engine.clock import FixedClock
+from tests.conftest import START
 from tests.services import _wait_until, free_port
+from web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -63,6 +70,35 @@ def live_server() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def base_url(live_server: str) -> str:
     return live_server
+
+
+@dataclass
+class ClockedServer:
+    """The app served in this process by waitress with an injected clock, so a test can move time."""
+
+    url: str
+    app: Flask
+    clock: FixedClock
+
+
+@pytest.fixture(scope="module")
+def clocked_server() -> Iterator[ClockedServer]:
+    instance = Path(tempfile.mkdtemp(prefix="zvh-browser-monitor-"))
+    url = f"sqlite:///{instance / 'zvh.sqlite3'}"
+    env = {**os.environ, "ZVH_INSTANCE_PATH": str(instance), "ZVH_DATABASE_URL": url}
+    env.pop("ZVH_REDIS_URL", None)
+    subprocess.run(
+        [str(Path(sys.executable).parent / "zvh"), "init", "--demo"], env=env, check=True, capture_output=True
+    )
+    clock = FixedClock(START)
+    app = create_app({"ZVH_DATABASE_URL": url, "ZVH_CLOCK": clock, "SECRET_KEY": "browser-test-secret"})
+    server = waitress.server.create_server(app, host="127.0.0.1", port=free_port(), threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield ClockedServer(f"http://127.0.0.1:{server.effective_port}", app, clock)
+    server.close()
+    thread.join(timeout=10)
+    app.extensions["zvh"].db.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -6,57 +6,18 @@ waiting eight days; everything else is the app as `make run` serves it (`zvh ini
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import tempfile
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import waitress.server
-from flask import Flask
 from playwright.sync_api import Page, expect
 
-from engine.clock import FixedClock
 from engine.users import get_user
+from tests.browser.conftest import ClockedServer
 from tests.browser.test_referral import sign_in, sign_out
-from tests.conftest import START
 from tests.processes.test_aanmelding_triage import AANMELDING
-from tests.services import free_port
-from web import create_app
-
-
-@dataclass
-class ClockedServer:
-    url: str
-    app: Flask
-    clock: FixedClock
-
-
-@pytest.fixture(scope="module")
-def clocked_server() -> Iterator[ClockedServer]:
-    instance = Path(tempfile.mkdtemp(prefix="zvh-browser-monitor-"))
-    url = f"sqlite:///{instance / 'zvh.sqlite3'}"
-    env = {**os.environ, "ZVH_INSTANCE_PATH": str(instance), "ZVH_DATABASE_URL": url}
-    env.pop("ZVH_REDIS_URL", None)
-    subprocess.run(
-        [str(Path(sys.executable).parent / "zvh"), "init", "--demo"], env=env, check=True, capture_output=True
-    )
-    clock = FixedClock(START)
-    app = create_app({"ZVH_DATABASE_URL": url, "ZVH_CLOCK": clock, "SECRET_KEY": "browser-test-secret"})
-    server = waitress.server.create_server(app, host="127.0.0.1", port=free_port(), threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield ClockedServer(f"http://127.0.0.1:{server.effective_port}", app, clock)
-    server.close()
-    thread.join(timeout=10)
-    app.extensions["zvh"].db.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -251,6 +251,7 @@ def test_save__starts_a_draft_then_refuses_a_stale_revision(app: Flask, as_user,
     assert stale.status_code == 409
     assert stale.get_json()["error"] == "conflict"
     assert "Paul Procesbeheer" in stale.get_json()["message"]
+    assert stale.get_json()["compare_url"] == f"/beheer/concepten/{saved['draft_id']}/vergelijken"
     assert "Iets anders" not in draft_row(app, saved["draft_id"]).files["bpmn"]["datalek.bpmn"]
 
 

@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.errors import InvalidInput, NotFound
+from engine.errors import Conflict, InvalidInput, NotFound
 from engine.modelling import require_process_owner
 from engine.modelling.choices import modeller_choices
 from engine.modelling.compare import compare_draft, compare_versions
@@ -193,20 +193,23 @@ def save(key: str) -> ResponseReturnValue:
     draft_id, revision = body.get("draft_id"), body.get("revision")
     if not all(value is None or type(value) is int for value in (draft_id, revision)):
         raise InvalidInput(_("Concept en revisie moeten getallen zijn."), {"draft_id": [_("Geen getal.")]})
-    with transaction() as session:
-        if draft_id is None:
-            started = start_draft(session, process_key=key, actor=me(), at=now())
-            draft_id, revision = started.id, started.revision
-        else:
-            _draft_of(session, key, draft_id)
-        xml, at = body["xml"], now()
-        draft = save_draft(session, draft_id=draft_id, actor=me(), bpmn_xml=xml, revision=revision or 0, at=at)
-        answer = {
-            "draft_id": draft.id,
-            "revision": draft.revision,
-            "saved_at": draft.updated_at.isoformat(),
-            "saved_by": draft.updated_by.display_name,
-        }
+    try:
+        with transaction() as session:
+            if draft_id is None:
+                started = start_draft(session, process_key=key, actor=me(), at=now())
+                draft_id, revision = started.id, started.revision
+            else:
+                _draft_of(session, key, draft_id)
+            xml, at = body["xml"], now()
+            draft = save_draft(session, draft_id=draft_id, actor=me(), bpmn_xml=xml, revision=revision or 0, at=at)
+            answer = {
+                "draft_id": draft.id,
+                "revision": draft.revision,
+                "saved_at": draft.updated_at.isoformat(),
+                "saved_by": draft.updated_by.display_name,
+            }
+    except Conflict as stale:  # what the other saved, against the live version; this diagram stays in the browser
+        return jsonify({**stale.as_dict(), "compare_url": url_for("modeller.comparison", draft_id=draft_id)}), 409
     return jsonify(answer)
 
 

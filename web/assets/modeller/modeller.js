@@ -236,6 +236,14 @@ class ModellerPage {
     }
     if (status === 409) {
       this.status(answer.message || "Iemand anders heeft dit concept intussen opgeslagen.", "fout");
+      if (answer.compare_url) {
+        const link = document.createElement("a");
+        link.className = "utrecht-link";
+        link.href = answer.compare_url;
+        link.target = "_blank";
+        link.textContent = "Bekijk wat er is opgeslagen";
+        this.statusElement.append(" ", link);
+      }
       return;
     }
     if (Array.isArray(answer.problems) && answer.problems.length) this.showProblems(answer.problems);

@@ -71,7 +71,7 @@ const NL = {
   "ID must not contain spaces.": "Het id mag geen spaties bevatten.",
   // lint (bpmn-js-bpmnlint)
   "No Issues": "Geen meldingen",
-  "{errors} Errors, {warnings} Warnings": "{errors} fouten, {warnings} waarschuwingen",
+  "{errors} Errors, {warnings} Warnings": "{errors} fout(en), {warnings} waarschuwing(en)",
   "Issues for child elements": "Meldingen bij onderliggende elementen",
   "Toggle linting overlays": "Lintmeldingen tonen of verbergen",
 };

@@ -36,7 +36,7 @@ from tests.services import free_port  # noqa: E402
 
 WORKLOAD = ROOT / "tests" / "fixtures" / "three-user-tasks"
 PROCESS = "Process_three_user_tasks"
-PASSWORD = "bench-wachtwoord-123"  # noqa: S105 - a throw-away account in a throw-away database
+PASSWORD = "meet-wachtwoord-2026"  # noqa: S105 - a throw-away account in a throw-away database
 
 
 def summary(samples: list[float]) -> str:

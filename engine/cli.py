@@ -27,11 +27,12 @@ from engine.migrate import upgrade_to_head
 from engine.modelling.migrate import MigrationStep, migrate_instances
 from engine.models import Instance
 from engine.monitor import CATEGORIES, MonitorFilter, monitor_rows
+from engine.monitor.instances import INSTANCE_STATUSES, InstanceRow, list_instances
 from engine.present import audit_dict, instance_dict, task_dict, user_dict, version_dict
 from engine.registry import deploy_file, list_processes
 from engine.runtime import Runtime
 from engine.timers import fire_due_timers
-from engine.users import create_api_token, create_user, get_user, list_users
+from engine.users import create_api_token, create_user, disable_user, get_user, list_users, revoke_api_tokens
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -424,15 +425,31 @@ def users_add(
 
 @users.command("token")
 @click.argument("username")
-@click.option("--name", "token_name", default="api", show_default=True, help="What the token is for.")
+@click.option("--name", "token_name", help="What the token is for (default: api); with --revoke: only these tokens.")
+@click.option("--revoke", is_flag=True, help="Revoke the user's tokens (all, or those called --name).")
 @command_output
 @pass_context
-def users_token(ctx: Context, username: str, token_name: str) -> tuple[Any, str]:
-    """Issue a personal API token (printed once; use it as `Authorization: Bearer <token>`)."""
+def users_token(ctx: Context, username: str, token_name: str | None, revoke: bool) -> tuple[Any, str]:
+    """Issue a personal API token (printed once; use it as `Authorization: Bearer <token>`), or revoke tokens."""
     with ctx.db.transaction() as session:
         user = get_user(session, username)
-        token = create_api_token(session, user=user, name=token_name, at=SYSTEM_CLOCK.now(), actor="zvh-cli")
+        if revoke:
+            count = revoke_api_tokens(session, user=user, name=token_name, at=SYSTEM_CLOCK.now(), actor="zvh-cli")
+            return {"username": username, "revoked": count}, f"Revoked {count} token(s) of {username}"
+        name = token_name or "api"
+        token = create_api_token(session, user=user, name=name, at=SYSTEM_CLOCK.now(), actor="zvh-cli")
     return {"username": username, "token": token}, token
+
+
+@users.command("disable")
+@click.argument("username")
+@command_output
+@pass_context
+def users_disable(ctx: Context, username: str) -> tuple[Any, str]:
+    """Stop a user from signing in: their sessions end at once and their API tokens stop working."""
+    with ctx.db.transaction() as session:
+        payload = user_dict(disable_user(session, username=username, at=SYSTEM_CLOCK.now(), actor="zvh-cli"))
+    return payload, f"Disabled {username}"
 
 
 LOG_LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], case_sensitive=False)
@@ -522,6 +539,27 @@ def _migration_line(step: MigrationStep, *, dry_run: bool) -> str:
         return f"{head} refused — {step.reason}"
     waits = f"waits at {', '.join(step.waits_now) or '-'}, then at {', '.join(step.will_wait) or '-'}"
     return f"{head} {'would migrate' if dry_run else 'migrated'}; {waits}"
+
+
+@main.command()
+@click.option("--status", type=click.Choice(INSTANCE_STATUSES), help="Only instances with this status.")
+@click.option("--process", help="Only this process key.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1, max=10_000))
+@command_output
+@pass_context
+def instances(ctx: Context, status: str | None, process: str | None, limit: int) -> tuple[Any, str]:
+    """List instances, the most recently moved first; `--status error` shows where and why each one stopped."""
+    with ctx.db.reader() as session:
+        rows = list_instances(session, status=status, process=process, limit=limit)
+    return [row.as_dict() for row in rows], "\n".join(_instance_line(row) for row in rows) or "(no instances)"
+
+
+def _instance_line(row: InstanceRow) -> str:
+    moved = f"{row.last_progress_at:%Y-%m-%d %H:%M}Z"
+    line = f"{row.id:>6} {row.case_number}  {row.process_key}  {row.status}  last progress {moved}"
+    if row.status == "error":
+        line += f"  at {row.error_element or '-'}: {row.error_message or '-'}"
+    return line
 
 
 @main.command()

@@ -39,6 +39,8 @@ class Settings:
     configured_secret_key: str | None = field(default=None, repr=False)
     script_time_budget: float = 2.0
     script_memory_budget_mb: int = 256
+    #: the largest stored state of one instance; a step that would make it larger is refused
+    max_instance_data_mb: float = 5.0
     processes_path: Path = PROJECT_ROOT / "processes"
     forms_path: Path = PROJECT_ROOT / "forms"
     #: SMTP for e-mail digests of notifications; no host, no e-mail
@@ -73,6 +75,7 @@ class Settings:
             configured_secret_key=os.environ.get("ZVH_SECRET_KEY") or None,
             script_time_budget=float(os.environ.get("ZVH_SCRIPT_TIME_BUDGET", "2.0")),
             script_memory_budget_mb=int(os.environ.get("ZVH_SCRIPT_MEMORY_BUDGET_MB", "256")),
+            max_instance_data_mb=float(os.environ.get("ZVH_MAX_INSTANCE_DATA_MB") or "5"),
             smtp_host=os.environ.get("ZVH_SMTP_HOST") or None,
             smtp_port=int(os.environ.get("ZVH_SMTP_PORT") or "25"),
             smtp_user=os.environ.get("ZVH_SMTP_USER") or None,

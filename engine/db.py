@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -39,6 +41,18 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 _WRITE = "zvh_write"
+
+#: A unit of work whose first connection fails (the database restarting) is tried once more after a pause:
+#: nothing has run yet, so that is always safe. A failure later in the work is never retried here.
+BEGIN_ATTEMPTS = 2
+BEGIN_RETRY_PAUSE = 0.5
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True when `error` means the database cannot be reached or is busy now, so trying later may well work."""
+    return isinstance(error, DBAPIError) and (
+        error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
+    )
 
 
 def ensure_sqlite_folder(url: str) -> None:
@@ -85,7 +99,7 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """A unit of work that commits when the block ends normally and rolls back on any exception."""
         with self._sessions() as session:
-            session.connection(execution_options={_WRITE: True})
+            _begin(session, write=True)
             try:
                 yield session
                 session.commit()
@@ -97,7 +111,21 @@ class Database:
     def reader(self) -> Iterator[Session]:
         """A read-only unit of work: never commits; closing it ends the transaction and keeps loaded objects."""
         with self._sessions() as session:
+            _begin(session, write=False)
             yield session
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _begin(session: Session, *, write: bool) -> None:
+    """Open the unit of work's connection, once more after a pause when the database is briefly unreachable."""
+    for attempt in range(1, BEGIN_ATTEMPTS + 1):
+        try:
+            session.connection(execution_options={_WRITE: write})
+            return
+        except DBAPIError as error:
+            if attempt == BEGIN_ATTEMPTS or not database_unavailable(error):
+                raise
+            session.rollback()
+            time.sleep(BEGIN_RETRY_PAUSE)

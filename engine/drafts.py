@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from engine.forms import storable
 from engine.models import Draft, User
 
 
@@ -29,6 +30,7 @@ def save_draft(
     """Keep `data` (unvalidated, as typed) as the user's draft of a task or of a start form; replaces an older one."""
     if (task_id is None) == (process_key is None):
         raise ValueError("a draft is for either a task or a start form")
+    data = storable(data)  # a NUL or a lone surrogate would fail to store (PostgreSQL) or to show again
     draft = _find(session, user, task_id, process_key)
     if draft is None:
         session.add(Draft(user_id=user.id, task_id=task_id, process_key=process_key, data=data, saved_at=at))

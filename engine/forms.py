@@ -6,10 +6,11 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+import re2
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import SchemaError, ValidationError
 from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
@@ -45,14 +46,22 @@ def is_valid_phone(value: str) -> bool:
     return bool(_DUTCH_PHONE.match(compact) or _INTERNATIONAL_PHONE.match(compact))
 
 
+#: Dates outside these years are typing errors in case work, and near the ends of Python's calendar (0001, 9999)
+#: a date-time cannot even be converted to Dutch time.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
 def _is_date(value: str) -> bool:
-    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)) and _parses(date.fromisoformat, value)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) or not _parses(date.fromisoformat, value):
+        return False
+    return FIRST_YEAR <= date.fromisoformat(value).year <= LAST_YEAR
 
 
 def _is_datetime(value: str) -> bool:
     if not _parses(datetime.fromisoformat, value):
         return False
-    return datetime.fromisoformat(value).tzinfo is not None
+    moment = datetime.fromisoformat(value)
+    return moment.tzinfo is not None and FIRST_YEAR <= moment.year <= LAST_YEAR
 
 
 def _parses(parser: Any, value: str) -> bool:
@@ -80,6 +89,45 @@ def _format_checker() -> FormatChecker:
 
 FORMAT_CHECKER = _format_checker()
 
+
+def _re2_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False  # a refused pattern is reported to the modeller, not written to stderr
+    return options
+
+
+_RE2_OPTIONS = _re2_options()
+
+
+@lru_cache(maxsize=512)
+def _compiled(pattern: str) -> Any:
+    """A form pattern compiled by RE2, which matches in linear time: no pattern can make a submission slow."""
+    return re2.compile(pattern, _RE2_OPTIONS)
+
+
+def _pattern_problem(pattern: str) -> str | None:
+    try:
+        _compiled(pattern)
+    except re2.error as error:
+        reason = error.args[0].decode() if error.args and isinstance(error.args[0], bytes) else str(error)
+        return f"pattern {pattern!r} cannot be used (only patterns without backreferences or lookaround): {reason}"
+    return None
+
+
+def _re2_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "string"):
+        return
+    try:
+        matched = _compiled(pattern).search(instance) is not None
+    except UnicodeEncodeError:  # a lone surrogate: reported as unstorable text already
+        matched = False
+    if not matched:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+#: Draft 2020-12 with `pattern` evaluated by RE2; `patternProperties` (Python's `re`) is refused at deploy.
+FormValidator = validators.extend(Draft202012Validator, {"pattern": _re2_pattern})
+
 _MESSAGES: dict[str, dict[str, str]] = {
     "nl": {
         "required": "Dit veld is verplicht.",
@@ -101,8 +149,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "format:postcode": "Vul een postcode in als 1234 AB.",
         "format:telefoon": "Geen geldig telefoonnummer (bijvoorbeeld 076 123 4567 of +31 6 12345678).",
         "format:email": "Geen geldig e-mailadres.",
-        "format:date": "Vul een geldige datum in (jjjj-mm-dd).",
-        "format:date-time": "Vul een geldige datum en tijd in.",
+        "format:date": "Vul een geldige datum in (jjjj-mm-dd) tussen 1900 en 2200.",
+        "format:date-time": "Vul een geldige datum en tijd in tussen 1900 en 2200.",
         "invalid": "Ongeldige waarde.",
         "control": "De tekst bevat ongeldige (onzichtbare) tekens.",
         "summary": "Het formulier bevat {count} fout(en).",
@@ -134,8 +182,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "format:postcode": "Enter a postcode like 1234 AB.",
         "format:telefoon": "Not a valid phone number (for example 076 123 4567 or +31 6 12345678).",
         "format:email": "Not a valid e-mail address.",
-        "format:date": "Enter a valid date (yyyy-mm-dd).",
-        "format:date-time": "Enter a valid date and time.",
+        "format:date": "Enter a valid date (yyyy-mm-dd) between 1900 and 2200.",
+        "format:date-time": "Enter a valid date and time between 1900 and 2200.",
         "invalid": "Invalid value.",
         "control": "The text contains invalid (invisible) characters.",
         "summary": "The form has {count} error(s).",
@@ -150,24 +198,61 @@ _MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-_ALLOWED_CONTROLS = frozenset("\t\n\r")
+#: Text that cannot be stored or shown: control characters other than tab and line ends (PostgreSQL cannot store
+#: a NUL), C1 controls, lone surrogates (no UTF-8 encoding: a page that shows one fails) and the non-characters.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
-def _control_characters(value: Any, path: str = "") -> Iterator[str]:
-    """Paths of text values with control characters (a NUL byte cannot even be stored by PostgreSQL)."""
+def storable(value: Any) -> Any:
+    """`value` with every character that cannot be stored or shown replaced by U+FFFD (drafts keep what was typed)."""
     if isinstance(value, str):
-        if any((ord(c) < 32 and c not in _ALLOWED_CONTROLS) or c == "\x7f" for c in value):
+        return _UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    return value
+
+
+def _unstorable_text(value: Any, path: str = "") -> Iterator[str]:
+    """Paths of text values (and of object keys) with characters that cannot be stored or shown."""
+    if isinstance(value, str):
+        if _UNSTORABLE.search(value):
             yield path or "_form"
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _control_characters(item, f"{path}.{key}" if path else str(key))
+            inner = _field_path([path, key] if path else [key])
+            if isinstance(key, str) and _UNSTORABLE.search(key):
+                yield inner
+            else:
+                yield from _unstorable_text(item, inner)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _control_characters(item, f"{path}.{index}" if path else str(index))
+            yield from _unstorable_text(item, f"{path}.{index}" if path else str(index))
+
+
+#: Items any list in a submission may have, whatever the schema's `maxItems`: a browser never sends more, and
+#: validating, storing and showing tens of thousands of rows would tie up a server process.
+MAX_ROWS = 500
+
+
+def _overlong_lists(value: Any, path: str = "") -> Iterator[str]:
+    """Paths of lists with more than `MAX_ROWS` items."""
+    if isinstance(value, list):
+        if len(value) > MAX_ROWS:
+            yield path or "_form"
+            return
+        for index, item in enumerate(value):
+            yield from _overlong_lists(item, f"{path}.{index}" if path else str(index))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _overlong_lists(item, _field_path([path, key] if path else [key]))
 
 
 def _field_path(parts: Any) -> str:
-    return ".".join(str(part) for part in parts) or "_form"
+    """The dotted path of a field; a submitted key that cannot be encoded is written with escapes."""
+    path = ".".join(str(part) for part in parts) or "_form"
+    return path.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _message(error: ValidationError, catalog: Mapping[str, str]) -> str:
@@ -230,11 +315,55 @@ def check_schema(
     except SchemaError as error:
         location = "/".join(str(part) for part in error.absolute_path) or "(top level)"
         return f"not a valid JSON Schema at {location}: {error.message}"
+    if reason := _pattern_problems(schema):
+        return reason
     try:
-        _inline(schema, _registry({**(resources or {}), name: schema}).resolver(name))
+        _inline(schema, _registry({**(resources or {}), name: schema}).resolver(name), budget=_Budget())
     except Unresolvable as error:
         return f"$ref {error} does not resolve to a schema in this deployment"
+    except SchemaTooLarge:
+        return (
+            f"the schema is too large once every $ref is resolved (more than {MAX_RESOLVED_NODES} parts); "
+            "a $ref used many times inside another may not double again and again"
+        )
     return None
+
+
+#: Literal values, where a key called "pattern" is data and not a keyword.
+_LITERALS = frozenset({"const", "enum", "default", "examples"})
+
+
+def _pattern_problems(node: Any) -> str | None:
+    """Why a `pattern` (or `patternProperties`) in `node` cannot be evaluated without backtracking."""
+    if isinstance(node, list):
+        return next((reason for item in node if (reason := _pattern_problems(item))), None)
+    if not isinstance(node, dict):
+        return None
+    if "patternProperties" in node:
+        return "patternProperties is not supported in forms: name the fields under properties"
+    if isinstance(node.get("pattern"), str) and (reason := _pattern_problem(node["pattern"])):
+        return reason
+    return next(
+        (reason for key, item in node.items() if key not in _LITERALS and (reason := _pattern_problems(item))), None
+    )
+
+
+#: Parts (objects) a form schema may have with every `$ref` inlined; the largest form today has a few hundred.
+MAX_RESOLVED_NODES = 20_000
+
+
+class SchemaTooLarge(Exception):
+    """Resolving the `$ref`s of a schema would make it larger than `MAX_RESOLVED_NODES`."""
+
+
+@dataclass
+class _Budget:
+    left: int = MAX_RESOLVED_NODES
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise SchemaTooLarge
 
 
 def _registry(resources: Mapping[str, Any]) -> Registry[Any]:
@@ -244,20 +373,48 @@ def _registry(resources: Mapping[str, Any]) -> Registry[Any]:
     )
 
 
-def _inline(node: Any, resolver: Any, depth: int = 0) -> Any:
-    """`node` with every `$ref` replaced by what it points at (siblings of `$ref` win), for rendering."""
+def _inline(node: Any, resolver: Any, depth: int = 0, budget: _Budget | None = None) -> Any:
+    """`node` with every `$ref` replaced by what it points at (siblings of `$ref` win), for rendering.
+
+    With a `budget` (at deploy) a schema whose resolved form would be too large is refused; deployed forms
+    passed that check, so rendering needs none.
+    """
     if depth > 32:
         raise Unresolvable("(nested too deeply)")
     if isinstance(node, list):
-        return [_inline(item, resolver, depth) for item in node]
+        return [_inline(item, resolver, depth, budget) for item in node]
     if not isinstance(node, dict):
         return node
+    if budget is not None:
+        budget.spend()
     if isinstance(node.get("$ref"), str):
         resolved = resolver.lookup(node["$ref"])
-        target = _inline(resolved.contents, resolved.resolver, depth + 1)
-        siblings = {k: _inline(v, resolver, depth) for k, v in node.items() if k != "$ref"}
+        target = _inline(resolved.contents, resolved.resolver, depth + 1, budget)
+        siblings = {k: _inline(v, resolver, depth, budget) for k, v in node.items() if k != "$ref"}
         return {**target, **siblings} if isinstance(target, dict) else target
-    return {key: _inline(value, resolver, depth) for key, value in node.items()}
+    return {key: _inline(value, resolver, depth, budget) for key, value in node.items()}
+
+
+def _is_read_only(spec: Any, ui: Any) -> bool:
+    return (isinstance(spec, dict) and spec.get("readOnly") is True) or (
+        isinstance(ui, dict) and ui.get("ui:readonly") is True
+    )
+
+
+def _editable(schema: Any, ui: Any, value: Any) -> Any:
+    """`value` without the parts the form shows read-only, at any depth: those keep what the process has."""
+    schema, ui = (schema if isinstance(schema, dict) else {}), (ui if isinstance(ui, dict) else {})
+    if isinstance(value, dict):
+        properties = schema.get("properties")
+        properties = properties if isinstance(properties, dict) else {}
+        return {
+            key: _editable(properties.get(key), ui.get(key), item)
+            for key, item in value.items()
+            if not _is_read_only(properties.get(key), ui.get(key))
+        }
+    if isinstance(value, list):
+        return [_editable(schema.get("items"), ui.get("items"), item) for item in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -274,8 +431,8 @@ class Form:
         return _registry({**self.resources, self.name: self.schema})
 
     @cached_property
-    def _validator(self) -> Draft202012Validator:
-        return Draft202012Validator(self.schema, format_checker=FORMAT_CHECKER, registry=self._registry)
+    def _validator(self) -> Any:
+        return FormValidator(self.schema, format_checker=FORMAT_CHECKER, registry=self._registry)
 
     @cached_property
     def resolved_schema(self) -> dict[str, Any]:
@@ -292,8 +449,9 @@ class Form:
 
     @property
     def read_only_fields(self) -> frozenset[str]:
+        """Fields shown but never taken from a submission: `readOnly` in the schema or `ui:readonly`."""
         properties = self.resolved_schema.get("properties", {})
-        return frozenset(name for name, spec in properties.items() if spec.get("readOnly"))
+        return frozenset(name for name, spec in properties.items() if _is_read_only(spec, self.ui_schema.get(name)))
 
     def validate(self, data: Mapping[str, Any], *, locale: str = "nl") -> dict[str, Any]:
         """Return the submitted values to store, or raise `InvalidInput` with messages per field."""
@@ -301,10 +459,12 @@ class Form:
         fields: dict[str, list[str]] = {}
         for key in data:
             if key not in self.fields:
-                _add(fields, key, catalog["unknown"])
-        submitted = {key: value for key, value in data.items() if key not in self.read_only_fields}
-        for path in _control_characters(submitted):
+                _add(fields, _field_path([key]), catalog["unknown"])
+        submitted: dict[str, Any] = _editable(self.resolved_schema, self.ui_schema, dict(data))
+        for path in _unstorable_text(submitted):
             _add(fields, path, catalog["control"])
+        for path in _overlong_lists(submitted):
+            _add(fields, path, catalog["maxItems"].format(limit=MAX_ROWS))
         _collect(self._validator.iter_errors(submitted), catalog, fields)
         if fields:
             raise InvalidInput(catalog["summary"].format(count=sum(map(len, fields.values()))), fields)

@@ -262,6 +262,27 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class UserSession(Base):
+    """A signed-in browser: the signed cookie holds a random token whose SHA-256 is this row's id.
+
+    Every request looks its row up by primary key, so ending the row (sign-out, password change, disabling the
+    account, or the user or a beheerder ending it) makes a copied cookie worthless.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: written at most once a minute (see engine.sessions.TOUCH_RESOLUTION)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
 class CompletedTask(Base):
     """One completed human task: when it opened and when it was done (lead times per step, throughput)."""
 

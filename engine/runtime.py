@@ -40,6 +40,7 @@ from engine.models import (
     Counter,
     HumanTask,
     Instance,
+    Participant,
     ProcessVersion,
     User,
     task_audience,
@@ -72,6 +73,7 @@ ACTIVE_STATUSES = frozenset({RUNNING, WAITING})
 #: Who may run a failed step again (the beheerder with corrected data, a manager from the monitor).
 RETRY_ROLES = frozenset({"beheerder", "procesbeheerder", "manager"})
 _CLOCKED_TIMERS = frozenset({"ClockedTimeDate", "ClockedDuration", "ClockedCycle"})
+_MB = 1024 * 1024
 
 # Statements on the hot path are built once: building a SQLAlchemy statement costs more than running it.
 _INSTANCE = select(Instance).where(Instance.id == bindparam("instance_id"))
@@ -194,20 +196,25 @@ class Runtime:
         clock: Clock = SYSTEM_CLOCK,
         script_time_budget: float = 2.0,
         script_memory_budget_mb: int = 256,
+        max_instance_data_mb: float = 5.0,
     ) -> None:
         self.clock = clock
         self.script_time_budget = script_time_budget
         self.script_memory_budget_mb = script_memory_budget_mb
+        self.max_instance_data_mb = max_instance_data_mb
+        # The serializer writes ASCII JSON, so the length of the dumped state is its size in bytes.
+        self._max_state_length = int(max_instance_data_mb * _MB)
         self.sandbox = Sandbox(clock=clock, time_budget=script_time_budget, memory_budget_mb=script_memory_budget_mb)
         self.script_engine = SandboxScriptEngine(self.sandbox)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Runtime:
-        """A runtime with the configured script budget."""
+        """A runtime with the configured script budget and instance size limit."""
         return cls(
             clock=clock,
             script_time_budget=settings.script_time_budget,
             script_memory_budget_mb=settings.script_memory_budget_mb,
+            max_instance_data_mb=settings.max_instance_data_mb,
         )
 
     def with_clock(self, clock: Clock) -> Runtime:
@@ -216,6 +223,7 @@ class Runtime:
             clock=clock,
             script_time_budget=self.script_time_budget,
             script_memory_budget_mb=self.script_memory_budget_mb,
+            max_instance_data_mb=self.max_instance_data_mb,
         )
 
     # --- loading -----------------------------------------------------------------------------------------
@@ -445,7 +453,8 @@ class Runtime:
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             session.refresh(task)
             raise Conflict(f"This task was already claimed by {self._holder_name(session, task)}.")
-        take_part(session, instance_id=task.instance_id, user_id=actor.id, reason="claimed", at=self.clock.now())
+        # No participation yet: the task in their inbox lets them see the case; only completing it (work done)
+        # makes them a participant, so claiming and releasing leaves no access behind.
         self._record_task_event(session, actor, "claim", task, f"Claimed '{task.name}'")
         return task_row(session, task_id)
 
@@ -469,6 +478,15 @@ class Runtime:
             summary=summary,
             details=details,
         )
+
+    @staticmethod
+    def _joins_by_completing(session: Session, row: Instance, task: HumanTask, actor: User) -> bool:
+        """Whether completing this task makes the actor a participant: work done does."""
+        # Access the actor already has is left as it is: the starter's, and a substitute's cover that ends with the
+        # absence (a claimer has none yet: claiming gives no participation).
+        if row.started_by_id == actor.id:
+            return False
+        return task.assignee_id != actor.id or session.get(Participant, (row.id, actor.id)) is None
 
     @staticmethod
     def _holder_name(session: Session, task: HumanTask) -> str:
@@ -565,7 +583,7 @@ class Runtime:
 
         failure = self._run_engine(instance, advance)
         session.execute(_ADD_COMPLETED, _completed_row(task, actor, self.clock.now()))
-        if task.assignee_id != actor.id and instance.row.started_by_id != actor.id:  # else already taking part
+        if self._joins_by_completing(session, instance.row, task, actor):
             take_part(session, instance_id=instance.row.id, user_id=actor.id, reason="worked_on", at=self.clock.now())
         record(
             session,
@@ -784,9 +802,16 @@ class Runtime:
         actor_name = actor.username if actor else "system"
         if failure is None:
             self._hand_over(session, instance, actor or row.started_by)
-        row.state = dump_workflow(workflow)
-        row.serializer_version = SERIALIZER_VERSION
-        row.library_version = LIBRARY_VERSION
+        state = dump_workflow(workflow)
+        if len(state) > self._max_state_length:
+            too_large = self._too_large(len(state))
+            if actor is not None:  # a person's step is refused: the transaction rolls back, nothing is stored
+                raise InvalidInput(too_large, {})
+            failure = EngineFailure(None, too_large)  # a system step keeps the previous state and stops
+        else:
+            row.state = state
+            row.serializer_version = SERIALIZER_VERSION
+            row.library_version = LIBRARY_VERSION
         if progressed:
             row.last_progress_at = now
         ready = instance.ready_human_tasks
@@ -828,6 +853,13 @@ class Runtime:
             raise Conflict(
                 "Someone else changed this case at the same moment; nothing was saved. Reload and retry."
             ) from None
+
+    def _too_large(self, length: int) -> str:
+        size, limit = f"{length / _MB:.2f}".replace(".", ","), f"{self.max_instance_data_mb:g}".replace(".", ",")
+        return (
+            f"De gegevens van deze zaak worden te groot ({size} MB, maximaal {limit} MB); deze stap is niet "
+            "opgeslagen. Verklein de ingevoerde gegevens of vraag beheer om hulp."
+        )
 
     def _project(self, session: Session, instance: WorkflowInstance, ready: list[Any], now: datetime) -> None:
         """Rewrite the instance's inbox rows from its READY human tasks (Core statements: this is the hot path)."""

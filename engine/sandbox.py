@@ -7,18 +7,25 @@ with a stricter policy on top of it:
 * imports, the reflective builtins (`eval`, `exec`, `compile`, `globals`, `getattr`, `open`, ...) and
   `str.format` are refused when the code is compiled, so a deployment that uses them is refused;
 * attribute access goes through `safer_getattr` (no `_`-names), item access and iteration are guarded;
-* every loop iteration calls a budget check, so an endless loop is stopped after `time_budget` seconds
-  (or `max_iterations` iterations, or when the process grew by more than `memory_budget_mb`);
+* every loop iteration calls a budget check, so an endless loop stops with a clear message after
+  `time_budget` seconds (or `max_iterations` iterations);
 * `*`, `**` and `<<` are checked so a single expression cannot build a huge string, list or number.
+
+Those checks cannot see work done inside C builtins, so the code itself runs in an evaluation child
+process with a hard time and memory budget (`engine.evaluator`). The one exception is an expression
+that is bounded by its form alone: no calls, no comprehensions or lambdas, no arithmetic and no
+f-strings, only names, constants, item/attribute access, comparisons and boolean logic. Its cost is a
+fixed number of steps, each at most linear in the size of the (bounded) process data, so gateway
+conditions and DMN cells like `besluit == "oppakken" and bedrag > 1000` skip the round trip.
 """
 
 from __future__ import annotations
 
 import ast
 import operator
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from types import CodeType
@@ -37,6 +44,7 @@ from RestrictedPython.transformer import RestrictingNodeTransformer
 
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import SandboxViolation
+from engine.evaluator import run_budgeted
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -207,43 +215,23 @@ def _guarded_range(*args: int) -> range:
     return result
 
 
-def _resident_bytes() -> int:
-    try:
-        with open("/proc/self/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
 class _Budget:
-    """Counts loop iterations of one execution and stops it when time, iterations or memory run out."""
+    """Counts loop iterations of one execution and stops it when time or iterations run out."""
 
-    __slots__ = ("deadline", "iterations", "max_iterations", "memory_budget", "memory_limit", "time_budget")
+    __slots__ = ("deadline", "iterations", "max_iterations", "time_budget")
 
-    def __init__(self, time_budget: float, max_iterations: int, memory_budget_mb: int) -> None:
+    def __init__(self, time_budget: float, max_iterations: int) -> None:
         self.time_budget = time_budget
         self.deadline = time.monotonic() + time_budget
         self.iterations = 0
         self.max_iterations = max_iterations
-        self.memory_budget = memory_budget_mb * 1024 * 1024
-        self.memory_limit = 0
 
     def tick(self) -> None:
         self.iterations += 1
         if time.monotonic() > self.deadline:
-            raise SandboxViolation(f"Script stopped: it ran longer than {self.time_budget:g} s.")
+            raise SandboxViolation(f"Script stopped: it ran longer than its time budget of {self.time_budget:g} s.")
         if self.iterations > self.max_iterations:
             raise SandboxViolation(f"Script stopped: more than {self.max_iterations} loop iterations.")
-        if self.iterations % 256 == 0:
-            self._check_memory()
-
-    def _check_memory(self) -> None:
-        # Only long-running scripts get here; the baseline is taken at the first check.
-        resident = _resident_bytes()
-        if not self.memory_limit:
-            self.memory_limit = resident + self.memory_budget
-        elif resident > self.memory_limit:
-            raise SandboxViolation("Script stopped: it used more memory than the sandbox allows.")
 
     def guarded_iter(self, iterable: Iterable[Any]) -> Iterator[Any]:
         for item in iterable:
@@ -285,7 +273,19 @@ def end_of_day(value: date) -> datetime:
     return datetime(value.year, value.month, value.day, 23, 59, 59, tzinfo=AMSTERDAM)
 
 
+#: Modules C code imports on a script's behalf (`date.strftime` imports `time`, `datetime.strptime` `_strptime`).
+#: Scripts themselves cannot name `__import__`: the compiler refuses `_`-names.
+_C_LEVEL_IMPORTS = frozenset({"time", "_strptime"})
+
+
+def _c_level_import(name: str, *args: Any, **kwargs: Any) -> Any:
+    if name not in _C_LEVEL_IMPORTS:
+        raise ImportError(f"import of {name} is not allowed in a process script.")
+    return __import__(name, *args, **kwargs)
+
+
 _SAFE_BUILTINS: dict[str, object] = {
+    "__import__": _c_level_import,
     "None": None,
     "True": True,
     "False": False,
@@ -351,6 +351,97 @@ def _storable(value: object, path: str) -> object:
     raise SandboxViolation(f"'{path}' holds a {type(value).__name__}, which cannot be stored in process data.")
 
 
+_FIXED: dict[str, Any] = {
+    "__builtins__": _SAFE_BUILTINS,
+    "__name__": "zvh_script",
+    "_getattr_": safer_getattr,
+    "_getitem_": _guarded_getitem,
+    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+    "_unpack_sequence_": guarded_unpack_sequence,
+    "_write_": full_write_guard,
+    "_inplacevar_": _inplacevar,
+    "_binop_": _guarded_binop,
+    "_print_": PrintCollector,
+    **HELPERS,
+}
+_FIXED_NAMES = frozenset(_FIXED) | {"_getiter_", "_tick_", "_print", "now", "today"}
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One evaluation as it travels to the evaluation process: the code, its inputs and its loop budget."""
+
+    source: str
+    mode: Mode
+    data: Mapping[str, Any]
+    extras: Mapping[str, Any]
+    moment: datetime
+    time_budget: float
+    max_iterations: int
+
+
+def _namespace(run: _Run) -> dict[str, Any]:
+    budget = _Budget(run.time_budget, run.max_iterations)
+    moment = run.moment
+    namespace = {key: value for key, value in run.data.items() if not key.startswith("_")}
+    namespace.update((key, value) for key, value in run.extras.items() if not key.startswith("_"))
+    namespace.update(_FIXED)
+    namespace["now"] = lambda: moment
+    namespace["today"] = lambda: moment.astimezone(AMSTERDAM).date()
+    namespace["_getiter_"] = budget.guarded_iter
+    namespace["_tick_"] = budget.tick
+    return namespace
+
+
+def _perform(run: _Run) -> Any:
+    """Evaluate an expression and return its value, or run a script and return the data it leaves behind."""
+    code = _compile(run.source, run.mode)
+    namespace = _namespace(run)
+    try:
+        if run.mode == "eval":
+            return eval(code, namespace)  # noqa: S307 - restricted code, see the module docstring
+        exec(code, namespace)  # noqa: S102 - restricted code, see the module docstring
+    except RecursionError:
+        raise SandboxViolation("Script stopped: it called itself too deeply (RecursionError).") from None
+    extras, data = run.extras, run.data
+    return {
+        key: _storable(value, key)
+        for key, value in namespace.items()
+        if key not in _FIXED_NAMES
+        and not key.startswith("_")
+        and not callable(value)
+        and not (key in extras and key not in data and value is extras[key])
+    }
+
+
+_BOUNDED_NODES = (
+    ast.Expression,
+    ast.BoolOp,
+    ast.boolop,
+    ast.UnaryOp,
+    ast.unaryop,
+    ast.Compare,
+    ast.cmpop,
+    ast.IfExp,
+    ast.Name,
+    ast.Constant,
+    ast.Attribute,
+    ast.Subscript,
+    ast.Slice,
+    ast.Tuple,
+    ast.List,
+    ast.Dict,
+    ast.expr_context,
+)
+
+
+@lru_cache(maxsize=4096)
+def _bounded_by_form(expression: str) -> bool:
+    """True when an expression cannot run long or grow large whatever the data (see the module docstring)."""
+    tree = ast.parse(expression, mode="eval")
+    return all(isinstance(node, _BOUNDED_NODES) for node in ast.walk(tree))
+
+
 class Sandbox:
     """Compiles and runs process code under a budget; one instance is shared, executions are independent."""
 
@@ -367,60 +458,20 @@ class Sandbox:
         self.max_iterations = max_iterations
         self.memory_budget_mb = memory_budget_mb
 
-        self._fixed: dict[str, Any] = {
-            "__builtins__": _SAFE_BUILTINS,
-            "__name__": "zvh_script",
-            "_getattr_": safer_getattr,
-            "_getitem_": _guarded_getitem,
-            "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-            "_unpack_sequence_": guarded_unpack_sequence,
-            "_write_": full_write_guard,
-            "_inplacevar_": _inplacevar,
-            "_binop_": _guarded_binop,
-            "_print_": PrintCollector,
-            "now": lambda: self.clock.now(),
-            "today": lambda: self.clock.now().astimezone(AMSTERDAM).date(),
-            **HELPERS,
-        }
-        self._fixed_names = frozenset(self._fixed) | {"_getiter_", "_tick_", "_print"}
-
-    def _namespace(self, data: Mapping[str, Any], extras: Mapping[str, Any]) -> dict[str, Any]:
-        budget = _Budget(self.time_budget, self.max_iterations, self.memory_budget_mb)
-        namespace = {key: value for key, value in data.items() if not key.startswith("_")}
-        namespace.update((key, value) for key, value in extras.items() if not key.startswith("_"))
-        namespace.update(self._fixed)
-        namespace["_getiter_"] = budget.guarded_iter
-        namespace["_tick_"] = budget.tick
-        return namespace
+    def _run(self, source: str, mode: Mode, data: Mapping[str, Any], extras: Mapping[str, Any] | None) -> Any:
+        _compile(source, mode)  # refused code never leaves this process
+        run = _Run(source, mode, data, extras or {}, self.clock.now(), self.time_budget, self.max_iterations)
+        if mode == "eval" and _bounded_by_form(source):
+            return _perform(run)
+        return run_budgeted(_perform, (run,), time_budget=self.time_budget, memory_budget_mb=self.memory_budget_mb)
 
     def evaluate(self, expression: str, data: Mapping[str, Any], extras: Mapping[str, Any] | None = None) -> Any:
         """Evaluate an expression (gateway condition, timer, DMN cell) against `data` and read-only `extras`."""
-        code = _compile(expression.strip(), "eval")
-        return self._run(code, self._namespace(data, extras or {}), eval)
+        return self._run(expression.strip(), "eval", data, extras)
 
     def execute(self, script: str, data: MutableMapping[str, Any], extras: Mapping[str, Any] | None = None) -> None:
         """Run a script that reads and writes `data` (and reads `extras`); `data` only changes on success."""
-        code = _compile(script, "exec")
-        extras = extras or {}
-        namespace = self._namespace(data, extras)
-        self._run(code, namespace, exec)
-        updated = {
-            key: _storable(value, key)
-            for key, value in namespace.items()
-            if key not in self._fixed_names
-            and not key.startswith("_")
-            and not callable(value)
-            and not (key in extras and key not in data and namespace[key] is extras[key])
-        }
+        updated: dict[str, Any] = self._run(script, "exec", data, extras)
         for key in [key for key in data if key not in updated and not key.startswith("_")]:
             del data[key]
         data.update(updated)
-
-    @staticmethod
-    def _run(code: CodeType, namespace: dict[str, Any], runner: Callable[..., Any]) -> Any:
-        try:
-            return runner(code, namespace)
-        except SandboxViolation:
-            raise
-        except (MemoryError, RecursionError) as exhausted:
-            raise SandboxViolation(f"Script stopped: {type(exhausted).__name__}.") from None

@@ -52,6 +52,7 @@ from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from engine.clock import Clock, as_utc
+from engine.errors import SandboxViolation
 from engine.sandbox import Sandbox
 
 SERIALIZER_VERSION = "zvh-1"
@@ -105,7 +106,13 @@ class SandboxScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         return self.sandbox.clock
 
     def evaluate(self, task: Any, expression: str, external_context: Mapping[str, Any] | None = None) -> Any:
-        return super().evaluate(task, expression, {**element_settings(task.task_spec), **(external_context or {})})
+        try:
+            return super().evaluate(task, expression, {**element_settings(task.task_spec), **(external_context or {})})
+        except WorkflowTaskException as error:
+            # Spiff keeps only "Error evaluating expression"; the beheerder needs to know which budget ran out.
+            if isinstance(error.__context__, SandboxViolation):
+                error.add_note(error.__context__.message)
+            raise
 
     def execute(self, task: Any, script: str, external_context: Mapping[str, Any] | None = None) -> Any:
         return super().execute(task, script, {**element_settings(task.task_spec), **(external_context or {})})

@@ -7,20 +7,25 @@ import re
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.audit import record
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.models import ApiToken, User, UserRole
+from engine.sessions import end_sessions_of
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _ROLE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 _HASHER = PasswordHasher()
+MIN_PASSWORD_LENGTH = 12
+COMMON_PASSWORDS = Path(__file__).parent / "data" / "common-passwords.txt"
 
 
 def hash_password(password: str) -> str:
@@ -28,14 +33,51 @@ def hash_password(password: str) -> str:
     return _HASHER.hash(password)
 
 
-def verify_password(user: User, password: str) -> bool:
-    """True when `password` matches the user's stored hash (constant-time inside argon2)."""
-    if not user.password_hash:
-        return False
+@cache
+def _dummy_hash() -> str:
+    return _HASHER.hash(secrets.token_urlsafe(16))
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    """Always one argon2 verification: a missing hash is checked against a dummy, so it costs the same time."""
     try:
-        return _HASHER.verify(user.password_hash, password)
+        return _HASHER.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def verify_password(user: User, password: str) -> bool:
+    """True when `password` matches the user's stored hash (constant-time inside argon2)."""
+    return _verify(user.password_hash, password)
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User | None:
+    """The active user with this username and password, or None.
+
+    An unknown or disabled user costs the same argon2 verification as a wrong password, so the answer time does
+    not tell which usernames exist.
+    """
+    user = session.scalar(select(User).where(User.username == username))
+    valid = _verify(user.password_hash if user is not None else None, password)
+    return user if valid and user is not None and user.active else None
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def password_problems(password: str, *, username: str) -> list[str]:
+    """Why `password` may not be used by `username` (Dutch, for the form); empty when it is fine."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"Gebruik minstens {MIN_PASSWORD_LENGTH} tekens.")
+    if password.lower() in _common_passwords():
+        problems.append("Dit wachtwoord staat in de lijst van veelgebruikte wachtwoorden; kies een ander.")
+    if username and username.lower() in password.lower():
+        problems.append("Het wachtwoord mag uw gebruikersnaam niet bevatten.")
+    return problems
 
 
 def create_user(
@@ -57,8 +99,8 @@ def create_user(
     bad_roles = [r for r in role_list if not _ROLE.match(r)]
     if bad_roles or not role_list:
         fields["roles"] = [f"Invalid role(s): {', '.join(bad_roles)}" if bad_roles else "Give at least one role."]
-    if password is not None and len(password) < 12:
-        fields["password"] = ["Use at least 12 characters."]
+    if password is not None and (problems := password_problems(password, username=username)):
+        fields["password"] = problems
     if fields:
         raise InvalidInput("The user cannot be created.", fields)
     if session.scalar(select(User).where(User.username == username)) is not None:
@@ -129,3 +171,69 @@ def user_for_token(session: Session, token: str, *, at: datetime) -> User | None
     if stored.last_used_at is None or at - stored.last_used_at > TOKEN_USE_RESOLUTION:
         stored.last_used_at = at
     return user
+
+
+def change_password(
+    session: Session,
+    *,
+    user: User,
+    new_password: str,
+    at: datetime,
+    current_password: str | None = None,
+    keep_token: str | None = None,
+    actor: str | None = None,
+) -> None:
+    """Set a new password (checked against the policy) and end the user's other sessions.
+
+    `current_password` is required from the user themself; `keep_token` is the session that made the change.
+    """
+    fields: dict[str, list[str]] = {}
+    if current_password is not None and not verify_password(user, current_password):
+        fields["huidig_wachtwoord"] = ["Het huidige wachtwoord klopt niet."]
+    if problems := password_problems(new_password, username=user.username):
+        fields["nieuw_wachtwoord"] = problems
+    if fields:
+        raise InvalidInput("Het wachtwoord is niet gewijzigd.", fields)
+    user.password_hash = hash_password(new_password)
+    end_sessions_of(session, user=user, at=at, keep_token=keep_token)
+    record(
+        session,
+        actor=actor or user.username,
+        action="password",
+        at=at,
+        summary=f"Changed the password of {user.username}",
+    )
+
+
+def disable_user(session: Session, *, username: str, at: datetime, actor: str = "system") -> User:
+    """Stop a user from signing in: ends their sessions; their API tokens stop working with the account."""
+    user = get_user(session, username)
+    user.active = False
+    ended = end_sessions_of(session, user=user, at=at)
+    record(
+        session,
+        actor=actor,
+        action="user_disable",
+        at=at,
+        summary=f"Disabled user {username} ({ended} session(s) ended)",
+    )
+    return user
+
+
+def revoke_api_tokens(
+    session: Session, *, user: User, at: datetime, name: str | None = None, actor: str = "system"
+) -> int:
+    """Revoke the user's live API tokens (only those called `name`, when given); returns how many."""
+    statement = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if name is not None:
+        statement = statement.where(ApiToken.name == name)
+    revoked = int(session.execute(statement.values(revoked_at=at)).rowcount)  # type: ignore[attr-defined]
+    which = f" '{name}'" if name is not None else ""
+    record(
+        session,
+        actor=actor,
+        action="token_revoke",
+        at=at,
+        summary=f"Revoked {revoked} API token(s){which} of {user.username}",
+    )
+    return revoked

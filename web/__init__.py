@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -9,12 +10,15 @@ from flask import Flask, request, session
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.config import Settings
 from engine.db import Database
 from engine.models import User
 from engine.runtime import Runtime
+from engine.sessions import active_session, touch_session
 from web.extensions import limiter
+from web.security import SERVER_SESSION, idle_timeout
 from web.services import Services
 
 csrf = CSRFProtect()
@@ -42,6 +46,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ZVH_REDIS_URL=settings.redis_url,
         ZVH_IDLE_MINUTES=15,
         ZVH_CLOCK=None,
+        # How many reverse proxies in front of the app may set X-Forwarded-For/-Proto (0: trust none).
+        ZVH_PROXY_COUNT=int(os.environ.get("ZVH_PROXY_COUNT", "0")),
+        # The first wait after too many failed sign-ins; it doubles with every further failure.
+        ZVH_SIGNIN_DELAY_SECONDS=2,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="zvh_sessie",
@@ -58,6 +66,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     if test_config:
         app.config.update(test_config)
+    proxies = int(app.config["ZVH_PROXY_COUNT"])
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     database = Database(app.config["ZVH_DATABASE_URL"])
     runtime = Runtime.from_settings(settings)
@@ -74,11 +85,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
+        """The user of a live server-side session: an ended session's cookie signs in no one."""
+        token = session.get(SERVER_SESSION)
+        if token is None:
+            return None
+        moment = runtime.clock.now()
         with database.reader() as db_session:
-            user = db_session.get(User, int(user_id))
-            return user if user is not None and user.active else None
+            active = active_session(db_session, token=str(token), at=moment, idle=idle_timeout(app))
+        if active is None or active.user.get_id() != user_id:
+            return None
+        if active.stale:
+            with database.transaction() as db_session:
+                touch_session(db_session, session_id=active.session_id, at=moment)
+        return active.user
 
     from web import errors, filters, security
+    from web.admin.routes import bp as admin
     from web.api.routes import bp as api
     from web.auth.routes import bp as auth
     from web.cases.routes import bp as cases
@@ -94,7 +116,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     filters.init_app(app)
     csrf.exempt(api)
-    blueprints = (auth, inbox, tasks, cases, api, monitor, monitor_analysis, notifications, substitutions, modeller)
+    blueprints = (
+        auth,
+        inbox,
+        tasks,
+        cases,
+        api,
+        monitor,
+        monitor_analysis,
+        notifications,
+        substitutions,
+        modeller,
+        admin,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     return app

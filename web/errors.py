@@ -7,11 +7,16 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from engine.db import database_unavailable
 from engine.errors import ConfigurationError, Conflict, InvalidInput, NotFound, PermissionDenied, ZvhError
 
 STATUS = {NotFound: 404, PermissionDenied: 403, Conflict: 409, InvalidInput: 422, ConfigurationError: 409}
+
+#: Seconds a client is asked to wait when the database is unreachable: about what a PostgreSQL restart takes.
+RETRY_AFTER_SECONDS = 10
 
 
 def wants_json() -> bool:
@@ -71,6 +76,25 @@ def _unexpected(error: Exception) -> tuple[Response | str, int]:
     return render_template("errors/error.html", status=500, message=message), 500
 
 
+def _database_error(error: DBAPIError) -> ResponseReturnValue:
+    """The database restarting or briefly down: ask to try again (503) instead of reporting a fault (500)."""
+    if not database_unavailable(error):
+        return _unexpected(error)
+    from flask import current_app
+
+    # The error text can quote statement parameters (personal data), so only its kind is logged.
+    current_app.logger.warning(
+        "database unavailable on %s %s: %s", request.method, request.path, type(error.orig).__name__
+    )
+    message = _("De database is even niet bereikbaar. Probeer het over een minuut opnieuw.")
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if wants_json():
+        return jsonify({"error": "unavailable", "message": message}), 503, headers
+    # Rendered without Flask's context processors: they ask the database who is signed in.
+    page = current_app.jinja_env.get_template("errors/unavailable.html").render(message=message, request=request)
+    return page, 503, headers
+
+
 def _csrf_error(error: CSRFError) -> ResponseReturnValue:
     from web.tasks.routes import csrf_failed_on_task
 
@@ -87,4 +111,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(ZvhError, _zvh_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DBAPIError, _database_error)
     app.register_error_handler(Exception, _unexpected)

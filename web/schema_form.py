@@ -20,6 +20,8 @@ from flask import render_template
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
+from engine.forms import MAX_ROWS
+
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 #: Free text (no `format`) that may be longer than this gets a textarea instead of a one-line input.
@@ -529,7 +531,7 @@ class _RenderContext:
                     remove_action=f"{REMOVE}:{row_path}" if removable else None,
                 )
             )
-        if not view.read_only and (maximum is None or len(present) < maximum):
+        if not view.read_only and len(present) < maximum:
             view.add_action = f"{ADD}:{view.path}"
             add_label = ui.get("ui:addLabel")
             view.add_label = str(add_label) if add_label else None
@@ -564,13 +566,20 @@ def _local_datetime(value: Any) -> str:
         return text
     if moment.tzinfo is None:
         return text
-    local = moment.astimezone(AMSTERDAM)
+    try:
+        local = moment.astimezone(AMSTERDAM)
+    except OverflowError:  # year 1 or 9999 near the edge of the calendar: show it as typed
+        return text
     return local.strftime("%Y-%m-%dT%H:%M:%S" if local.second else "%Y-%m-%dT%H:%M")
 
 
-def _limits(spec: Mapping[str, Any]) -> tuple[int, int | None]:
+def _limits(spec: Mapping[str, Any]) -> tuple[int, int]:
+    """Least and most rows of a group: its `minItems` and `maxItems`, at most `MAX_ROWS` either way."""
     minimum, maximum = spec.get("minItems"), spec.get("maxItems")
-    return (minimum if isinstance(minimum, int) else 0), (maximum if isinstance(maximum, int) else None)
+    return (
+        min(minimum, MAX_ROWS) if isinstance(minimum, int) else 0,
+        min(maximum, MAX_ROWS) if isinstance(maximum, int) else MAX_ROWS,
+    )
 
 
 def _empty_item(items: Mapping[str, Any]) -> Any:
@@ -581,19 +590,31 @@ def _empty_item(items: Mapping[str, Any]) -> Any:
 
 
 def parse_submission(schema: dict[str, Any], form: MultiDict[str, str]) -> dict[str, Any]:
-    """Browser form data as the JSON the engine validates; what does not parse is kept as typed."""
-    parsed = _parse_object(schema, form, "")
+    """Browser form data as the JSON the engine validates; what does not parse is kept as typed.
+
+    Rows beyond a group's `maxItems` (and beyond `MAX_ROWS`) are not read: one more than allowed is kept, so
+    validation says there are too many, without reading, checking and showing again thousands of them.
+    """
+    parsed = _parse_object(schema, _Submission(form, _row_indexes(form)), "")
     return parsed if isinstance(parsed, dict) else {}
 
 
-def _parse(spec: Mapping[str, Any], form: MultiDict[str, str], path: str) -> Any:
+@dataclass(frozen=True)
+class _Submission:
+    form: MultiDict[str, str]
+    rows: Mapping[str, list[int]]
+
+
+def _parse(spec: Mapping[str, Any], submission: _Submission, path: str) -> Any:
     """The value at `path`, or None when nothing was filled in (empty values and rows are left out)."""
     shape = _shape(spec)
+    form = submission.form
     if shape == "object":
-        return _parse_object(spec, form, f"{path}.")
+        return _parse_object(spec, submission, f"{path}.")
     if shape == "rows":
         items = _items(spec)
-        rows = [_parse(items, form, f"{path}.{index}") for index in _row_indexes(form, path)]
+        read = _limits(spec)[1] + 1
+        rows = [_parse(items, submission, f"{path}.{index}") for index in submission.rows.get(path, [])[:read]]
         return [row for row in rows if row is not None] or None
     texts = [text for text in (_clean(raw) for raw in form.getlist(path)) if text]
     if shape == "choices":
@@ -605,27 +626,37 @@ def _parse(spec: Mapping[str, Any], form: MultiDict[str, str], path: str) -> Any
     return _scalar(spec, texts[0]) if texts else None
 
 
-def _parse_object(schema: Mapping[str, Any], form: MultiDict[str, str], prefix: str) -> dict[str, Any] | None:
+def _parse_object(schema: Mapping[str, Any], submission: _Submission, prefix: str) -> dict[str, Any] | None:
     parsed = {}
     for name, spec in _properties(schema).items():
         if spec.get("readOnly") is True:
             continue
-        value = _parse(spec, form, f"{prefix}{name}")
+        value = _parse(spec, submission, f"{prefix}{name}")
         if value is not None:
             parsed[name] = value
     return parsed or None
 
 
-def _row_indexes(form: MultiDict[str, str], path: str) -> list[int]:
-    """Indexes of the rows under `path` present in the form, in order (rows may be missing or out of order)."""
-    prefix = f"{path}."
-    indexes = set()
+#: Dots in an input name the parser looks at; deeper names match no form (schemas nest far less deeply).
+_MAX_NAME_DEPTH = 64
+
+
+def _row_indexes(form: MultiDict[str, str]) -> dict[str, list[int]]:
+    """Array path → indexes of its rows present in the form, in order (rows may be missing or out of order).
+
+    One pass over the names, so a submission with many rows (or many nested groups) costs linear time.
+    """
+    found: dict[str, set[int]] = {}
     for key in form:
-        if key.startswith(prefix):
-            index = key[len(prefix) :].split(".", 1)[0]
-            if index.isdigit() and index.isascii():
-                indexes.add(int(index))
-    return sorted(indexes)
+        if key.count(".") > _MAX_NAME_DEPTH:
+            continue
+        parts = key.split(".")
+        for position in range(1, len(parts)):
+            index = parts[position]
+            # Longer numbers are no row a browser sends (and Python refuses to convert thousands of digits).
+            if index.isdigit() and index.isascii() and len(index) <= 9:
+                found.setdefault(".".join(parts[:position]), set()).add(int(index))
+    return {path: sorted(indexes) for path, indexes in found.items()}
 
 
 def _clean(raw: str) -> str:
@@ -696,7 +727,7 @@ def apply_row_action(schema: dict[str, Any], values: dict[str, Any], action: str
         return copy.deepcopy(values)
     rows, items, (minimum, maximum) = located
     rows += [_empty_item(items)] * (minimum - len(rows))
-    if index is None and (maximum is None or len(rows) < maximum):
+    if index is None and len(rows) < maximum:
         rows.append(_empty_item(items))
     elif index is not None and index < len(rows):
         del rows[index]
@@ -707,7 +738,7 @@ def apply_row_action(schema: dict[str, Any], values: dict[str, Any], action: str
 
 def _locate_rows(
     schema: Mapping[str, Any], values: dict[str, Any], segments: list[str]
-) -> tuple[list[Any], dict[str, Any], tuple[int, int | None]] | None:
+) -> tuple[list[Any], dict[str, Any], tuple[int, int]] | None:
     """The (created if missing) row list at `segments` inside `values`, its item schema and limits; None if invalid."""
     spec: Mapping[str, Any] = schema
     holder: dict[str, Any] | list[Any] = values

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
-from flask import Flask, Response, flash, g, request, session
+from flask import Flask, Response, current_app, flash, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+
+from engine.sessions import end_session
+from web.services import now, transaction
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -28,6 +32,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 #: Set in the session when an idle session was ended, so a form posted after expiry can be kept as a draft.
 EXPIRED_USER = "verlopen_gebruiker"
 LAST_SEEN = "laatst_actief"
+#: The token of the server-side session (engine.sessions); without a live session row the cookie signs in no one.
+SERVER_SESSION = "sessie"
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -35,6 +41,11 @@ class _SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+def idle_timeout(app: Flask) -> timedelta:
+    """How long a session may go unused (ZVH_IDLE_MINUTES)."""
+    return timedelta(minutes=int(app.config["ZVH_IDLE_MINUTES"]))
 
 
 def _start_timer() -> None:
@@ -65,20 +76,25 @@ def _enforce_idle_timeout() -> None:
         return
     if not current_user.is_authenticated:
         return
-    from flask import current_app
-
-    idle_seconds = 60 * int(current_app.config["ZVH_IDLE_MINUTES"])
-    now = time.time()
+    moment = time.time()
     last_seen = session.get(LAST_SEEN)
-    if last_seen is not None and now - float(last_seen) > idle_seconds:
+    if last_seen is not None and moment - float(last_seen) > idle_timeout(current_app).total_seconds():
         user_id = current_user.id
+        _end_server_session()
         logout_user()
         session.pop(LAST_SEEN, None)
         session[EXPIRED_USER] = user_id
         flash(_("Uw sessie was verlopen omdat u een tijd niets heeft gedaan. Log opnieuw in."), "warning")
         return
-    session[LAST_SEEN] = now
+    session[LAST_SEEN] = moment
     session.permanent = True
+
+
+def _end_server_session() -> None:
+    token = session.pop(SERVER_SESSION, None)
+    if token is not None:
+        with transaction() as db_session:
+            end_session(db_session, token=token, at=now())
 
 
 def init_app(app: Flask) -> None:

@@ -19,14 +19,13 @@ from engine.notifications.bell import (
     unread_count,
 )
 from engine.notifications.digest import DIGEST_INTERVAL, SmtpSettings, run_notification_jobs, send_digests
-from engine.notifications.scan import INCIDENT_LINK, INCIDENT_ROLE, scan_notifications
+from engine.notifications.scan import INCIDENT_LINKS, scan_notifications
 
 __all__ = [
     "BELL_LINK",
     "DEFAULT_PREFERENCE",
     "DIGEST_INTERVAL",
-    "INCIDENT_LINK",
-    "INCIDENT_ROLE",
+    "INCIDENT_LINKS",
     "KINDS",
     "Kind",
     "NotificationRow",

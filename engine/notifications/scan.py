@@ -30,9 +30,10 @@ from engine.monitor import DEFAULT_WARNING, MonitorFilter, stalled
 from engine.notifications.bell import DIALECT_INSERTS, Kind
 from engine.runtime import ERROR
 
-#: Incidents go to the people who watch over all cases, and link to the monitor (case contents they may not see).
-INCIDENT_ROLE = "manager"
-INCIDENT_LINK = "/bewaking?categorie=incident"
+#: Incidents go to the people who watch over all cases (managers, to the monitor) and to the beheerders who repair
+#: them (to the list of stalled cases with its retry); never to the case itself, whose contents they may not see.
+#: Someone with both roles is sent to the repair list.
+INCIDENT_LINKS = {"manager": "/bewaking?categorie=incident", "beheerder": "/storingen"}
 
 _SCAN_MARK = "notifications"
 _FIRST_LOOK_BACK = timedelta(days=1)
@@ -202,17 +203,18 @@ def _participants(session: Session, instance_ids: set[int], *, now: datetime) ->
 
 
 def _incident_notifications(session: Session, *, since: datetime, now: datetime) -> list[dict[str, Any]]:
-    """Instances that went into error since `since` (and still are), for the managers."""
+    """Instances that went into error since `since` (and still are), for the managers and the beheerders."""
     errors = session.execute(
         select(AuditEvent.id, Instance.id, Instance.case_number)
         .join(Instance, Instance.id == AuditEvent.instance_id)
         .where(AuditEvent.action == "error", AuditEvent.at > since, AuditEvent.at <= now, Instance.status == ERROR)
     ).all()
-    managers = _role_holders(session, [INCIDENT_ROLE] if errors else []).get(INCIDENT_ROLE, [])
+    holders = _role_holders(session, INCIDENT_LINKS if errors else [])
+    links = {user_id: link for role, link in INCIDENT_LINKS.items() for user_id in holders.get(role, [])}
     return [
-        _notification(user_id, "incident", f"incident:{event_id}", case_number, INCIDENT_LINK, instance_id)
+        _notification(user_id, "incident", f"incident:{event_id}", case_number, link, instance_id)
         for event_id, instance_id, case_number in errors
-        for user_id in managers
+        for user_id, link in links.items()
     ]
 
 

@@ -113,6 +113,41 @@ def test_cli__timers_fire_at_a_given_moment(zvh, tmp_path: Path) -> None:
     assert zvh("timers", "fire", "--now", "2026-01-01T00:00").exit_code == 1, "a moment without offset is refused"
 
 
+def test_cli__instances_lists_the_failed_ones_with_where_and_why(zvh, tmp_path: Path) -> None:
+    from tests.engine.test_runtime import SCRIPT_AFTER_TASK
+
+    zvh("init")
+    (tmp_path / "deler.json").write_text('{"type": "object", "properties": {"deler": {"type": "integer"}}}')
+    (tmp_path / "s.bpmn").write_text(SCRIPT_AFTER_TASK)
+    zvh("deploy", str(tmp_path / "s.bpmn"))
+    zvh("users", "add", "anna", "--role", "melder")
+    running = as_json(zvh("start", "script_error", "--as", "anna", "--json"))
+    failing = as_json(zvh("start", "script_error", "--as", "anna", "--json"))
+    zvh("complete", failing["next_tasks"][0]["id"], "--as", "anna", "--data", '{"deler": 0}')
+
+    [row] = as_json(zvh("instances", "--status", "error", "--json"))
+
+    assert "division by zero" in row["error_message"]
+    assert row | {"last_progress_at": None, "error_message": None} == {
+        "id": failing["id"],
+        "case_number": failing["case_number"],
+        "process_key": "script_error",
+        "process_name": "Testproces",
+        "status": "error",
+        "error_element": "T2",
+        "error_message": None,
+        "last_progress_at": None,
+    }
+    text = zvh("instances", "--status", "error").stdout
+    assert failing["case_number"] in text and "at T2: " in text and "division by zero" in text
+    assert [r["id"] for r in as_json(zvh("instances", "--json"))] == [failing["id"], running["id"]]
+    assert [r["id"] for r in as_json(zvh("instances", "--status", "running", "--limit", "5", "--json"))] == [
+        running["id"]
+    ]
+    assert zvh("instances", "--process", "bestaat_niet").stdout.strip() == "(no instances)"
+    assert zvh("instances", "--status", "kapot").exit_code == 2, "an unknown status is a usage error"
+
+
 def test_cli__init_demo_deploys_processes_and_creates_a_user_per_role(zvh) -> None:
     result = zvh("init", "--demo", "--json")
 
@@ -132,3 +167,21 @@ def test_cli__init_creates_the_database_folder_on_a_fresh_checkout(tmp_path: Pat
     result = CliRunner().invoke(main, ["init"], env=env, catch_exceptions=False)
 
     assert result.exit_code == 0 and (folder / "zvh.sqlite3").exists()
+
+
+def test_cli__users_token_revoke_and_users_disable(zvh) -> None:
+    zvh("init")
+    added = zvh("users", "add", "anna", "--role", "melder", "--password-stdin", input="anna-123\n")
+    assert added.exit_code == 1 and "mag uw gebruikersnaam niet bevatten" in added.stderr
+    zvh("users", "add", "anna", "--role", "melder")
+    for name in ("script", "rapport", "script"):
+        assert zvh("users", "token", "anna", "--name", name).exit_code == 0
+
+    assert as_json(zvh("users", "token", "anna", "--revoke", "--name", "script", "--json"))["revoked"] == 2
+    assert zvh("users", "token", "anna", "--revoke").stdout.strip() == "Revoked 1 token(s) of anna"
+    assert as_json(zvh("users", "token", "anna", "--revoke", "--json"))["revoked"] == 0
+
+    assert as_json(zvh("users", "disable", "anna", "--json"))["active"] is False
+    assert as_json(zvh("users", "--json"))[0]["active"] is False
+    unknown = zvh("users", "disable", "niemand")
+    assert unknown.exit_code == 1 and "No user named 'niemand'" in unknown.stderr

@@ -9,7 +9,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from engine.errors import InvalidInput
-from engine.forms import Form, check_schema, is_valid_bsn, is_valid_phone, is_valid_postcode
+from engine.forms import MAX_ROWS, Form, _re2_pattern, check_schema, is_valid_bsn, is_valid_phone, is_valid_postcode
 
 WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2)
 
@@ -126,7 +126,7 @@ def test_form__reports_each_field_by_its_path() -> None:
     }
 
     assert errors(data) == {
-        "aanmelddatum": ["Vul een geldige datum in (jjjj-mm-dd)."],
+        "aanmelddatum": ["Vul een geldige datum in (jjjj-mm-dd) tussen 1900 en 2200."],
         "email": ["Geen geldig e-mailadres."],
         "betrokkenen.0.bsn": ["Geen geldig BSN: negen cijfers die voldoen aan de elfproef."],
         "betrokkenen.1.naam": ["Dit veld is verplicht."],
@@ -178,3 +178,153 @@ def test_form__text_with_control_characters_is_refused() -> None:
 
     assert errors(data)["betrokkenen.0.naam"] == ["De tekst bevat ongeldige (onzichtbare) tekens."]
     assert AANMELDING.validate({**VALID, "betrokkenen": [{"naam": "Regel 1\nRegel 2"}]})
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Fenna\ud800", "\udfff", "Fenna\x1bFictief", "Fenna\x85Fictief", "\ufffe"],
+    ids=["lone-high-surrogate", "lone-low-surrogate", "escape", "c1-control", "non-character"],
+)
+def test_form__text_that_cannot_be_stored_or_shown_is_refused(text: str) -> None:
+    data = {**VALID, "betrokkenen": [{"naam": text}]}
+
+    assert errors(data)["betrokkenen.0.naam"] == ["De tekst bevat ongeldige (onzichtbare) tekens."]
+
+
+def test_form__a_key_that_cannot_be_stored_is_refused_with_a_printable_path() -> None:
+    schema = {"type": "object", "properties": {"extra": {"type": "object"}}}
+
+    with pytest.raises(InvalidInput) as caught:
+        Form(name="f.json", schema=schema).validate({"extra": {"a\ud800": 1}, "b\ud800": 2})
+
+    assert caught.value.fields == {
+        "b\\ud800": ["Onbekend veld.", "De tekst bevat ongeldige (onzichtbare) tekens."],
+        "extra.a\\ud800": ["De tekst bevat ongeldige (onzichtbare) tekens."],
+    }
+    assert all(path.encode() for path in caught.value.fields)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("aanmelddatum", "0001-01-01"),
+        ("aanmelddatum", "1899-12-31"),
+        ("aanmelddatum", "2201-01-01"),
+        ("aanmelddatum", "9999-12-31"),
+    ],
+)
+def test_form__dates_outside_1900_to_2200_are_refused(field: str, value: str) -> None:
+    assert errors({**VALID, field: value}) == {field: ["Vul een geldige datum in (jjjj-mm-dd) tussen 1900 en 2200."]}
+
+
+@pytest.mark.parametrize(
+    "value", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00", "1899-12-31T23:00:00+00:00"]
+)
+def test_form__date_times_outside_1900_to_2200_are_refused(value: str) -> None:
+    form = Form(name="f.json", schema={"type": "object", "properties": {"moment": {"format": "date-time"}}})
+
+    with pytest.raises(InvalidInput) as caught:
+        form.validate({"moment": value})
+
+    assert caught.value.fields == {"moment": ["Vul een geldige datum en tijd in tussen 1900 en 2200."]}
+    assert form.validate({"moment": "2200-12-31T23:59:59-12:00"})
+
+
+def test_form__a_list_longer_than_the_hard_cap_is_refused_even_without_max_items() -> None:
+    rows = [{"naam": "Fenna"}] * (MAX_ROWS + 1)
+
+    assert errors({**VALID, "betrokkenen": rows}) == {"betrokkenen": [f"Vul maximaal {MAX_ROWS} in."]}
+    assert AANMELDING.validate({**VALID, "betrokkenen": rows[:MAX_ROWS]})
+
+
+def test_form__read_only_in_the_ui_schema_or_nested_is_not_taken_from_the_submission() -> None:
+    form = Form(
+        name="f.json",
+        schema={
+            "type": "object",
+            "properties": {
+                "besluit": {"type": "string"},
+                "casusnummer": {"type": "string"},
+                "melder": {
+                    "type": "object",
+                    "properties": {"naam": {"type": "string"}, "bron": {"type": "string", "readOnly": True}},
+                },
+                "rijen": {
+                    "type": "array",
+                    "items": {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string"}}},
+                },
+            },
+        },
+        ui_schema={"casusnummer": {"ui:readonly": True}, "rijen": {"items": {"b": {"ui:readonly": True}}}},
+    )
+    submitted = {
+        "besluit": "oppakken",
+        "casusnummer": "ZVH-2020-00001",
+        "melder": {"naam": "Mila", "bron": "vervalst"},
+        "rijen": [{"a": "1", "b": "vervalst"}],
+    }
+
+    assert form.read_only_fields == {"casusnummer"}
+    assert form.validate(submitted) == {"besluit": "oppakken", "melder": {"naam": "Mila"}, "rijen": [{"a": "1"}]}
+
+
+def test_form__patterns_are_matched_by_re2_so_backtracking_cannot_make_a_submission_slow() -> None:
+    form = Form(name="f.json", schema={"type": "object", "properties": {"code": {"pattern": "^(a+)+$"}}})
+
+    assert form._validator.VALIDATORS["pattern"] is _re2_pattern
+    with pytest.raises(InvalidInput) as caught:
+        form.validate({"code": "a" * 40 + "!"})
+    assert caught.value.fields == {"code": ["De invoer heeft niet de juiste vorm."]}
+    assert form.validate({"code": "a" * 40})
+
+
+@pytest.mark.parametrize("pattern", [r"^(a)\1$", r"^(?=a)a$", r"^(?<!b)a$"])
+def test_check_schema__refuses_a_pattern_re2_cannot_run(pattern: str) -> None:
+    schema = {"type": "object", "properties": {"code": {"type": "string", "pattern": pattern}}}
+
+    reason = check_schema(schema, name="f.json")
+
+    assert reason is not None and "pattern" in reason
+
+
+def test_check_schema__refuses_pattern_properties_which_python_would_backtrack_on() -> None:
+    schema = {"type": "object", "patternProperties": {"^(a+)+$": {"type": "string"}}}
+
+    assert check_schema(schema, name="f.json") == (
+        "patternProperties is not supported in forms: name the fields under properties"
+    )
+
+
+def test_check_schema__a_property_called_pattern_and_literal_values_are_not_patterns() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"pattern": {"type": "string", "const": {"pattern": "(a)\\1"}}},
+    }
+
+    assert check_schema(schema, name="f.json") is None
+
+
+def doubling_refs(levels: int) -> dict[str, Any]:
+    """`$defs` where every level refers twice to the next: 2**levels parts once resolved."""
+    defs: dict[str, Any] = {f"l{levels}": {"type": "string"}}
+    for level in range(levels):
+        defs[f"l{level}"] = {"allOf": [{"$ref": f"#/$defs/l{level + 1}"}, {"$ref": f"#/$defs/l{level + 1}"}]}
+    return {"type": "object", "properties": {"x": {"$ref": "#/$defs/l0"}}, "$defs": defs}
+
+
+def test_check_schema__doubling_ref_chains_are_refused_instead_of_resolved() -> None:
+    reason = check_schema(doubling_refs(30), name="f.json")
+
+    assert reason is not None and "too large once every $ref is resolved" in reason
+    assert check_schema(doubling_refs(5), name="f.json") is None
+
+
+@pytest.mark.parametrize(
+    "ref", ["https://example.org/schema.json", "file:///etc/passwd", "../forms/definities.json", "andere.json"]
+)
+def test_check_schema__refs_outside_the_bundle_are_refused(ref: str) -> None:
+    schema = {"type": "object", "properties": {"x": {"$ref": ref}}}
+
+    reason = check_schema(schema, name="f.json", resources={"definities.json": {"$defs": {}}})
+
+    assert reason is not None and "does not resolve" in reason

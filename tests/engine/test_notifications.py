@@ -277,6 +277,30 @@ def test_scan__an_instance_in_error_notifies_the_managers(
     assert "incident" not in [r for r, _, _ in bell(db, team["coen"])]
 
 
+def test_scan__an_instance_in_error_notifies_the_beheerders_with_a_link_to_the_repair_list(
+    db: Database,
+    runtime: Runtime,
+    clock: FixedClock,
+    team: dict[str, User],
+    make_user: UserFactory,
+    tmp_path: Path,
+) -> None:
+    bea, both = make_user("bea", "beheerder"), make_user("bram", "beheerder", "manager")
+    set_user(db, make_user("bep", "beheerder"), active=False)
+    write(tmp_path, "deler.json", {"type": "object", "properties": {"deler": {"type": "integer"}}})
+    deploy(db, write(tmp_path, "s.bpmn", SCRIPT_AFTER_TASK))
+    outcome = start(db, runtime, "script_error", team["mila"])
+    clock.advance(timedelta(minutes=5))
+    failed = complete(db, runtime, outcome.next_tasks[0].id, team["mila"], {"deler": 0})
+
+    assert scan(db, clock.now()) == 3
+
+    case_number = failed.instance.case_number
+    assert bell(db, bea) == [("incident", case_number, "/storingen")]
+    assert bell(db, both) == [("incident", case_number, "/storingen")], "once, to the list both roles may use"
+    assert bell(db, team["mariska"]) == [("incident", case_number, "/bewaking?categorie=incident")]
+
+
 def test_scan__a_kind_switched_off_in_the_app_is_not_created(
     db: Database, runtime: Runtime, notify: str, team: dict[str, User]
 ) -> None:

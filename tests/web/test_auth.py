@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
+from tests.services import Redis
 from tests.web.conftest import PASSWORD, csrf_token, login
+from web import create_app
 from web.security import EXPIRED_USER, LAST_SEEN
 
 
@@ -31,17 +37,74 @@ def test_login__a_wrong_password_is_refused_and_the_username_kept(client: FlaskC
     assert client.get("/taken").status_code == 302
 
 
-def test_login__locks_an_account_after_five_failures_with_a_clear_message(client: FlaskClient) -> None:
-    token = csrf_token(client)
+def _attempt(client: FlaskClient, username: str, password: str, address: str | None = None) -> TestResponse:
+    headers = {"X-Forwarded-For": address} if address else {}
+    data = {"gebruikersnaam": username, "wachtwoord": password, "csrf_token": csrf_token(client)}
+    return client.post("/inloggen", data=data, headers=headers)
+
+
+@pytest.fixture
+def proxied_app(app: Flask) -> Iterator[Flask]:
+    """The app as deployed behind one TLS proxy (ZVH_PROXY_COUNT=1)."""
+    keep = ("ZVH_DATABASE_URL", "ZVH_CLOCK", "SECRET_KEY", "TESTING")
+    proxied = create_app({**{key: app.config[key] for key in keep}, "ZVH_PROXY_COUNT": 1})
+    yield proxied
+    proxied.extensions["zvh"].db.dispose()
+
+
+def test_login__five_failures_make_the_account_wait_then_the_right_password_works(app: Flask) -> None:
+    app.config["ZVH_SIGNIN_DELAY_SECONDS"] = 1
+    client = app.test_client()
     for _ in range(5):
-        client.post("/inloggen", data={"gebruikersnaam": "sven", "wachtwoord": "fout", "csrf_token": token})
+        assert _attempt(client, "sven", "fout").status_code == 401
 
-    locked = client.post("/inloggen", data={"gebruikersnaam": "sven", "wachtwoord": PASSWORD, "csrf_token": token})
+    waiting = _attempt(client, "sven", PASSWORD)
 
-    assert locked.status_code == 429
-    assert "Te veel mislukte inlogpogingen" in locked.get_data(as_text=True)
-    other = client.post("/inloggen", data={"gebruikersnaam": "sanne", "wachtwoord": PASSWORD, "csrf_token": token})
-    assert other.status_code == 302, "another account from the same address is not locked after five failures"
+    assert waiting.status_code == 429 and waiting.headers["Retry-After"] == "1"
+    assert "Te veel mislukte inlogpogingen" in waiting.get_data(as_text=True)
+    assert _attempt(client, "sanne", PASSWORD).status_code == 302, "another account is not slowed down"
+    time.sleep(1.1)
+    assert _attempt(client, "sven", PASSWORD).status_code == 302, "after the wait the right password works"
+
+
+def test_login__every_further_failure_doubles_the_wait(app: Flask) -> None:
+    app.config["ZVH_SIGNIN_DELAY_SECONDS"] = 1
+    client = app.test_client()
+    for _ in range(5):
+        _attempt(client, "sven", "fout")
+    time.sleep(1.1)
+
+    assert _attempt(client, "sven", "fout").status_code == 401, "after the wait an attempt is evaluated again"
+
+    assert _attempt(client, "sven", PASSWORD).headers["Retry-After"] == "2"
+
+
+def test_login__twenty_failures_from_one_address_do_not_slow_other_users_behind_the_proxy(proxied_app: Flask) -> None:
+    client = proxied_app.test_client()
+    for number in range(20):
+        assert _attempt(client, f"gok{number}", "fout", address="198.51.100.7").status_code == 401
+
+    assert _attempt(client, "sanne", PASSWORD, address="198.51.100.7").status_code == 429
+    assert _attempt(client, "sanne", PASSWORD, address="198.51.100.8").status_code == 302
+
+
+def test_login__x_forwarded_for_is_ignored_without_a_configured_proxy(client: FlaskClient) -> None:
+    for number in range(20):
+        _attempt(client, f"gok{number}", "fout", address=f"198.51.100.{number}")
+
+    assert _attempt(client, "sanne", PASSWORD, address="198.51.100.99").status_code == 429
+
+
+def test_https_behind_the_proxy__secure_cookie_and_hsts(proxied_app: Flask, client: FlaskClient) -> None:
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.7"}
+
+    behind_proxy = proxied_app.test_client().get("/inloggen", headers=forwarded)
+    spoofed = client.get("/inloggen", headers=forwarded)
+
+    assert "max-age" in behind_proxy.headers["Strict-Transport-Security"]
+    assert "Secure" in behind_proxy.headers["Set-Cookie"]
+    assert "Strict-Transport-Security" not in spoofed.headers
+    assert "Secure" not in spoofed.headers["Set-Cookie"]
 
 
 def test_login__a_next_url_elsewhere_is_ignored(client: FlaskClient) -> None:
@@ -124,3 +187,19 @@ def test_language__dutch_by_default_and_english_on_request(client: FlaskClient) 
 
     page = client.get("/taken").get_data(as_text=True)
     assert "My tasks" in page and '<html lang="en"' in page
+
+
+@pytest.mark.celery
+def test_login__failures_are_counted_in_redis_across_web_processes(
+    app: Flask, redis_server: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZVH_REDIS_URL", redis_server.url)
+    keep = ("ZVH_DATABASE_URL", "ZVH_CLOCK", "SECRET_KEY", "TESTING")
+    first, second = (create_app({key: app.config[key] for key in keep}) for _ in range(2))
+    assert first.config["RATELIMIT_STORAGE_URI"] == redis_server.url
+    for _ in range(5):
+        assert _attempt(first.test_client(), "coen", "fout").status_code == 401
+
+    assert _attempt(second.test_client(), "coen", PASSWORD).status_code == 429
+    for each in (first, second):
+        each.extensions["zvh"].db.dispose()

@@ -18,7 +18,7 @@ from lxml.html import HtmlElement
 from werkzeug.datastructures import MultiDict
 
 from engine.errors import InvalidInput
-from engine.forms import Form
+from engine.forms import MAX_ROWS, Form
 from web.schema_form import apply_row_action, field_id, field_labels, label_for, parse_submission, render_form_fields
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -788,3 +788,47 @@ def test_round_trip__typed_text_survives_render_and_parse(naam: str, email: str,
         page = render(values)
 
     assert parse_submission(SCHEMA, browser_submission(page)) == values
+
+
+def test_parse__reads_one_row_more_than_max_items_so_validation_can_say_there_are_too_many() -> None:
+    form = MultiDict([(f"betrokkenen.{index}.naam", f"Persoon {index}") for index in range(60)])
+
+    rows = parse_submission(SCHEMA, form)["betrokkenen"]
+
+    assert [row["naam"] for row in rows] == [f"Persoon {index}" for index in range(21)], "maxItems is 20"
+    with pytest.raises(InvalidInput) as caught:
+        FORM.validate({**VALID, "betrokkenen": rows})
+    assert caught.value.fields["betrokkenen"] == ["Vul maximaal 20 in."]
+
+
+def test_parse__rows_without_max_items_stop_one_past_the_hard_cap() -> None:
+    schema = {"type": "object", "properties": {"regels": {"type": "array", "items": {"type": "string"}}}}
+    form = MultiDict([(f"regels.{index}", "x") for index in range(MAX_ROWS * 4)])
+
+    assert len(parse_submission(schema, form)["regels"]) == MAX_ROWS + 1
+
+
+def test_parse__row_numbers_no_browser_sends_are_ignored_instead_of_failing() -> None:
+    schema = {"type": "object", "properties": {"regels": {"type": "array", "items": {"type": "string"}}}}
+    form = MultiDict([("regels.0", "a"), ("regels." + "9" * 5000, "b"), ("regels" + ".1" * 100, "c")])
+
+    assert parse_submission(schema, form) == {"regels": ["a"]}
+
+
+def test_render__a_date_time_at_the_edge_of_the_calendar_is_shown_as_typed(form_app: Flask) -> None:
+    page = render({"gesprek_op": "0001-01-01T00:00:00+00:19:32"})
+
+    assert by_id(page, "veld-gesprek_op").get("value") == "0001-01-01T00:00:00+00:19:32"
+
+
+def test_rows__the_hard_cap_also_bounds_adding_rows_and_a_huge_min_items(form_app: Flask) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"regels": {"type": "array", "minItems": 10**9, "items": {"type": "string"}}},
+    }
+    full = {"regels": ["x"] * MAX_ROWS}
+
+    html = str(render_form_fields(schema, {}, {}, {}))
+
+    assert html.count('name="regels.') == MAX_ROWS
+    assert apply_row_action(schema, full, "toevoegen:regels") == full

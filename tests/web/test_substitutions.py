@@ -148,4 +148,5 @@ def test_need_to_know__the_substitute_loses_the_case_when_the_period_ends(
 
     assert sanne.get(f"/zaken/{instance_id}").status_code == 200
     clock.advance(substitution.ends_at - clock.now())
+    sanne = as_user("sanne")  # days later: the idle session has ended on the server, so she signs in again
     assert sanne.get(f"/zaken/{instance_id}").status_code == 404

@@ -7,10 +7,13 @@ import time
 from flask import Flask
 from flask.testing import FlaskClient
 
+from engine.clock import FixedClock
 from engine.models import Draft
+from engine.runtime import Runtime
 from tests.web.conftest import login
 from tests.web.helpers import MELDING_DATA, lock_version, open_task_id, page_token, start_melding
 from web.security import LAST_SEEN
+from web.services import Services
 
 
 def test_task_page__renders_the_form_with_labels_instructions_and_case(app: Flask, as_user) -> None:
@@ -275,3 +278,20 @@ def test_draft__a_user_who_may_not_do_the_task_keeps_nothing_after_the_timeout(a
 
     with app.extensions["zvh"].db.reader() as db_session:
         assert db_session.query(Draft).count() == 0
+
+
+def test_task_page__a_step_that_makes_the_case_too_large_is_refused_with_the_reason(
+    app: Flask, as_user, clock: FixedClock
+) -> None:
+    instance_id = start_melding(app)
+    task_id = open_task_id(app, instance_id)
+    services = app.extensions["zvh"]
+    app.extensions["zvh"] = Services(services.db, Runtime(clock=clock, max_instance_data_mb=0.001))
+    client = as_user("sven")
+    token = page_token(client, f"/taken/{task_id}")
+
+    response = client.post(f"/taken/{task_id}", data={"csrf_token": token, "_actie": "afronden", "besluit": "oppakken"})
+
+    assert response.status_code == 422
+    assert "De gegevens van deze zaak worden te groot" in response.get_data(as_text=True)
+    assert open_task_id(app, instance_id) == task_id, "nothing was stored"

@@ -1,4 +1,4 @@
-"""Sign-in and sessions: username + password (argon2), rate-limited per account and per address, idle timeout."""
+"""Sign-in and sessions: username + password (argon2), failed attempts slowed down, server-side sessions that end."""
 
 from __future__ import annotations
 
@@ -9,25 +9,24 @@ from flask import Blueprint, current_app, flash, jsonify, redirect, render_templ
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 
-from engine.models import User
-from engine.users import verify_password
-from web.extensions import limiter
-from web.security import EXPIRED_USER, LAST_SEEN
-from web.services import reader
+from engine.errors import InvalidInput, PermissionDenied
+from engine.models import UserSession
+from engine.sessions import (
+    ADMIN_ROLE,
+    end_session,
+    end_session_by_id,
+    end_sessions_of,
+    is_current,
+    live_sessions,
+    start_session,
+)
+from engine.users import authenticate, change_password, get_user
+from web.auth import throttle
+from web.security import EXPIRED_USER, LAST_SEEN, SERVER_SESSION, idle_timeout
+from web.services import me, now, reader, transaction
 
 bp = Blueprint("auth", __name__)
-
-FAILED_LOGIN = "login-failed"
-
-
-def _account_key() -> str:
-    return "account:" + request.form.get("gebruikersnaam", "").strip().lower()[:64]
-
-
-def _failed(response: object) -> bool:
-    return getattr(response, "status_code", 200) == 401
 
 
 def _safe_next(target: str | None) -> str:
@@ -37,35 +36,43 @@ def _safe_next(target: str | None) -> str:
     return url_for("inbox.index")
 
 
-def locked_out() -> tuple[str, int]:
-    """The answer when too many sign-in attempts failed (per account or per address)."""
+def locked_out(retry_after: int | None = None) -> ResponseReturnValue:
+    """The answer while failed sign-in attempts (per account or per address) make the next one wait."""
     message = _(
-        "Te veel mislukte inlogpogingen voor dit account of vanaf dit adres. Probeer het over 15 minuten "
-        "opnieuw of neem contact op met beheer."
+        "Te veel mislukte inlogpogingen voor dit account of vanaf dit adres. Wacht even en probeer het dan opnieuw."
     )
-    return render_template("auth/login.html", error=message, username=request.form.get("gebruikersnaam", "")), 429
+    page = render_template("auth/login.html", error=message, username=request.form.get("gebruikersnaam", ""))
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    return page, 429, headers
 
 
 @bp.route("/inloggen", methods=["GET", "POST"])
-@limiter.limit("20 per 15 minutes", methods=["POST"], deduct_when=_failed)
-@limiter.limit("5 per 15 minutes", key_func=_account_key, methods=["POST"], deduct_when=_failed)
 def login() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("auth/login.html", username="", next=request.args.get("next", ""))
     username = request.form.get("gebruikersnaam", "").strip().lower()
     password = request.form.get("wachtwoord", "")
+    account, address = throttle.scopes(username=username, address=request.remote_addr)
+    if wait := throttle.retry_after((account, address)):
+        return locked_out(wait)
     with reader() as db_session:
-        user = db_session.scalar(select(User).where(User.username == username))
-        valid = user is not None and user.active and verify_password(user, password)
-    if not valid or user is None:
+        user = authenticate(db_session, username=username, password=password)
+    if user is None:
+        throttle.failed((account, address), base_delay=int(current_app.config["ZVH_SIGNIN_DELAY_SECONDS"]))
         return render_template(
             "auth/login.html",
             error=_("Gebruikersnaam of wachtwoord klopt niet."),
             username=username,
             next=request.form.get("next", ""),
         ), 401
+    throttle.succeeded(account)
+    with transaction() as db_session:
+        token = start_session(
+            db_session, user=user, at=now(), user_agent=request.user_agent.string, ip=request.remote_addr
+        )
     session.clear()  # a fresh session on sign-in (no fixation)
     login_user(user)
+    session[SERVER_SESSION] = token
     session[LAST_SEEN] = time.time()
     session.permanent = True
     return redirect(_safe_next(request.form.get("next")))
@@ -73,10 +80,82 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/uitloggen")
 def logout() -> ResponseReturnValue:
+    token = session.get(SERVER_SESSION)
+    if token is not None:
+        with transaction() as db_session:
+            end_session(db_session, token=token, at=now())
     logout_user()
     session.clear()
     flash(_("U bent uitgelogd."), "info")
     return redirect(url_for("auth.login"))
+
+
+def _sessions_page(rows: list[UserSession], *, everyone: bool) -> str:
+    token = session.get(SERVER_SESSION)
+    current = {row.id for row in rows if is_current(row, token)}
+    return render_template("auth/sessions.html", rows=rows, current=current, everyone=everyone)
+
+
+@bp.get("/account/sessies")
+@login_required
+def my_sessions() -> ResponseReturnValue:
+    """Where the user is signed in, with a button to end each session."""
+    with reader() as db_session:
+        rows = live_sessions(db_session, at=now(), idle=idle_timeout(current_app), user=me())
+    return _sessions_page(rows, everyone=False)
+
+
+@bp.get("/beheer/sessies")
+@login_required
+def all_sessions() -> ResponseReturnValue:
+    """(Beheerder) everyone's live sessions, or one user's (`?gebruiker=`)."""
+    if not me().has_role(ADMIN_ROLE):
+        raise PermissionDenied(_("Alleen een beheerder kan de sessies van anderen zien."))
+    username = request.args.get("gebruiker", "").strip().lower()
+    with reader() as db_session:
+        user = get_user(db_session, username) if username else None
+        rows = live_sessions(db_session, at=now(), idle=idle_timeout(current_app), user=user)
+    return _sessions_page(rows, everyone=True)
+
+
+@bp.post("/account/sessies/<session_id>/beeindigen")
+@login_required
+def end_one_session(session_id: str) -> ResponseReturnValue:
+    with transaction() as db_session:
+        end_session_by_id(db_session, session_id=session_id, actor=me(), at=now())
+    flash(_("De sessie is beëindigd."), "success")
+    return redirect(_safe_next(request.form.get("terug") or url_for("auth.my_sessions")))
+
+
+@bp.post("/account/sessies/andere-beeindigen")
+@login_required
+def end_other_sessions() -> ResponseReturnValue:
+    with transaction() as db_session:
+        end_sessions_of(db_session, user=me(), at=now(), keep_token=session.get(SERVER_SESSION))
+    flash(_("U bent op alle andere plaatsen uitgelogd."), "success")
+    return redirect(url_for("auth.my_sessions"))
+
+
+@bp.route("/account/wachtwoord", methods=["GET", "POST"])
+@login_required
+def password() -> ResponseReturnValue:
+    """Change one's own password; every other session of the account ends."""
+    if request.method == "GET":
+        return render_template("auth/password.html", errors={})
+    try:
+        with transaction() as db_session:
+            change_password(
+                db_session,
+                user=db_session.merge(me()),
+                current_password=request.form.get("huidig_wachtwoord", ""),
+                new_password=request.form.get("nieuw_wachtwoord", ""),
+                keep_token=session.get(SERVER_SESSION),
+                at=now(),
+            )
+    except InvalidInput as error:
+        return render_template("auth/password.html", errors=error.fields), 422
+    flash(_("Uw wachtwoord is gewijzigd. U bent op alle andere plaatsen uitgelogd."), "success")
+    return redirect(url_for("auth.my_sessions"))
 
 
 @bp.get("/sessie")

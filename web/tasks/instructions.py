@@ -1,15 +1,30 @@
-"""Task instructions: a Markdown template over process data, rendered without code and without HTML injection."""
+"""Task instructions: a Markdown template over process data, rendered without code and without HTML injection.
+
+The template comes from the process model, so it gets the same treatment as a script: it is rendered in
+the evaluation process under a time and memory budget (`engine.evaluator`), and anything that goes wrong
+(a syntax error, `{{ 1/0 }}`, a nested `range` loop, a page of gigabytes) shows a short notice in place of
+the instructions instead of failing the task page.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import nh3
-from jinja2 import TemplateError
+from flask_babel import gettext as _
+from jinja2 import Template
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+
+from engine.errors import SandboxViolation
+from engine.evaluator import run_budgeted
+
+TIME_BUDGET = 1.0
+MEMORY_BUDGET_MB = 64
+MAX_OUTPUT_CHARACTERS = 100_000
 
 # Placeholders only see plain data and cannot call anything unsafe; HTML written in the text is not rendered
 # (html=False) and the result is sanitized once more before it reaches the page.
@@ -18,14 +33,30 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable(
 _ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "h2", "h3", "h4", "blockquote", "code", "pre", "a", "hr"}
 
 
+@lru_cache(maxsize=256)
+def _compiled(template: str) -> Template:
+    return _TEMPLATES.from_string(template)
+
+
+def _render(template: str, data: dict[str, Any]) -> str:
+    """Render in the evaluation process; the (cached) compiled template stays there."""
+    text = _compiled(template).render(**data)
+    if len(text) > MAX_OUTPUT_CHARACTERS:
+        raise SandboxViolation(f"Instructions are longer than {MAX_OUTPUT_CHARACTERS} characters.")
+    return text
+
+
 def render_instructions(template: str | None, data: Mapping[str, Any]) -> Markup | None:
     """The instructions of a task as safe HTML, or None when it has none."""
     if not template or not template.strip():
         return None
+    plain = {key: value for key, value in data.items() if not key.startswith("_")}
     try:
-        text = _TEMPLATES.from_string(template).render(**{k: v for k, v in data.items() if not k.startswith("_")})
-    except TemplateError:
-        text = template  # show the raw text rather than failing the task page
+        text = run_budgeted(_render, (template, plain), time_budget=TIME_BUDGET, memory_budget_mb=MEMORY_BUDGET_MB)
+    except Exception:  # whatever the template did, the task page must still open
+        return Markup("<p><em>{}</em></p>").format(
+            _("De instructies bij deze taak konden niet worden getoond. Meld dit bij de beheerder van het proces.")
+        )
     html = _MARKDOWN.render(text)
     sanitized = nh3.clean(html, tags=_ALLOWED_TAGS, attributes={"a": {"href"}}, url_schemes={"https", "mailto"})
     return Markup(sanitized)  # noqa: S704 - sanitized by nh3 just above

@@ -143,8 +143,10 @@ def submit(task_id: str) -> ResponseReturnValue:
                 lock_version=lock_version,
                 locale=_locale(),
             )
-    except InvalidInput as invalid:
-        return _render_task(context, values, invalid.fields, status=422)
+    except InvalidInput as invalid:  # without fields the case as a whole was refused (e.g. its data grew too large)
+        return _render_task(
+            context, values, invalid.fields, status=422, message=None if invalid.fields else invalid.message
+        )
     except (Conflict, ConfigurationError) as problem:
         return _after_conflict(task_id, context, values, problem.message)
     if outcome.instance.status == "error":
@@ -276,7 +278,9 @@ def start(process_key: str) -> ResponseReturnValue:
             )
             discard_start_draft(session, user=user, process_key=process_key)
     except InvalidInput as invalid:
-        return _render_start(context, values, invalid.fields, status=422)
+        return _render_start(
+            context, values, invalid.fields, status=422, message=None if invalid.fields else invalid.message
+        )
     except (Conflict, ConfigurationError) as problem:
         return _render_start(context, values, {}, status=409, message=problem.message)
     flash(

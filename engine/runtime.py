@@ -847,7 +847,7 @@ class Runtime:
         row.stall_at = process_norm.due(row.last_progress_at) if process_norm and active else None
         try:
             with session.no_autoflush:
-                self._project(session, instance, ready, now)
+                self._project(session, instance, ready, now, actor_id=actor.id if actor else None)
             session.flush()
         except (StaleDataError, IntegrityError):
             raise Conflict(
@@ -861,7 +861,9 @@ class Runtime:
             "opgeslagen. Verklein de ingevoerde gegevens of vraag beheer om hulp."
         )
 
-    def _project(self, session: Session, instance: WorkflowInstance, ready: list[Any], now: datetime) -> None:
+    def _project(
+        self, session: Session, instance: WorkflowInstance, ready: list[Any], now: datetime, *, actor_id: int | None
+    ) -> None:
         """Rewrite the instance's inbox rows from its READY human tasks (Core statements: this is the hot path)."""
         row = instance.row
         wanted = {} if row.status not in ACTIVE_STATUSES else {str(t.id): t for t in ready}
@@ -905,7 +907,8 @@ class Runtime:
                     "process_name": instance.version.name,
                 }
             )
-        if any(new_row["owner_id"] is not None for new_row in new_rows):
+        # A starter who is at work themselves keeps their own next step: no cover to look up (the hot path).
+        if actor_id != row.started_by_id and any(new_row["owner_id"] is not None for new_row in new_rows):
             self._cover_owner_tasks(session, row, new_rows, now)
         if new_rows:
             session.execute(_ADD_TASKS, new_rows)

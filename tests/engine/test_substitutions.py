@@ -394,3 +394,16 @@ def test_substitutions_for__own_covers_or_everyones_for_a_coordinator(db: Databa
     assert listed(coen) == ["pim>pia", "sven>sanne"]
     assert listed(sanne) == ["sven>sanne"]
     assert listed(coen, timedelta(0)) == ["pim>pia", "pia>pim", "sven>sanne"]
+
+
+def test_new_owner_task__stays_with_an_absent_starter_who_does_the_step_themselves(
+    db: Database, runtime: Runtime, make_user: UserFactory, processes: None
+) -> None:
+    pim, pia = make_user("pim", "procesregisseur"), make_user("pia", "procesregisseur")
+    instance_id, first = start(db, runtime, "eigen", pim)
+    cover(db, actor=pim, absent=pim, substitute=pia)
+
+    complete(db, runtime, first, pim)  # working during the absence: their own next step is theirs
+
+    [second] = open_rows(db, instance_id)
+    assert (second.name, second.owner_id, second.audience) == ("Nalezen", pim.id, f"owner:{pim.id}")

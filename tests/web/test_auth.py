@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from engine.clock import FixedClock
 from tests.services import Redis
 from tests.web.conftest import PASSWORD, csrf_token, login
 from web import create_app
@@ -52,7 +54,9 @@ def proxied_app(app: Flask) -> Iterator[Flask]:
     proxied.extensions["zvh"].db.dispose()
 
 
-def test_login__five_failures_make_the_account_wait_then_the_right_password_works(app: Flask) -> None:
+def test_login__five_failures_make_the_account_wait_then_the_right_password_works(
+    app: Flask, clock: FixedClock
+) -> None:
     app.config["ZVH_SIGNIN_DELAY_SECONDS"] = 1
     client = app.test_client()
     for _ in range(5):
@@ -63,16 +67,16 @@ def test_login__five_failures_make_the_account_wait_then_the_right_password_work
     assert waiting.status_code == 429 and waiting.headers["Retry-After"] == "1"
     assert "Te veel mislukte inlogpogingen" in waiting.get_data(as_text=True)
     assert _attempt(client, "sanne", PASSWORD).status_code == 302, "another account is not slowed down"
-    time.sleep(1.1)
+    clock.advance(timedelta(seconds=1.1))
     assert _attempt(client, "sven", PASSWORD).status_code == 302, "after the wait the right password works"
 
 
-def test_login__every_further_failure_doubles_the_wait(app: Flask) -> None:
+def test_login__every_further_failure_doubles_the_wait(app: Flask, clock: FixedClock) -> None:
     app.config["ZVH_SIGNIN_DELAY_SECONDS"] = 1
     client = app.test_client()
     for _ in range(5):
         _attempt(client, "sven", "fout")
-    time.sleep(1.1)
+    clock.advance(timedelta(seconds=1.1))
 
     assert _attempt(client, "sven", "fout").status_code == 401, "after the wait an attempt is evaluated again"
 

@@ -53,12 +53,14 @@ def login() -> ResponseReturnValue:
     username = request.form.get("gebruikersnaam", "").strip().lower()
     password = request.form.get("wachtwoord", "")
     account, address = throttle.scopes(username=username, address=request.remote_addr)
-    if wait := throttle.retry_after((account, address)):
+    moment = now().timestamp()
+    if wait := throttle.retry_after((account, address), now=moment):
         return locked_out(wait)
     with reader() as db_session:
         user = authenticate(db_session, username=username, password=password)
     if user is None:
-        throttle.failed((account, address), base_delay=int(current_app.config["ZVH_SIGNIN_DELAY_SECONDS"]))
+        delay = int(current_app.config["ZVH_SIGNIN_DELAY_SECONDS"])
+        throttle.failed((account, address), base_delay=delay, now=moment)
         return render_template(
             "auth/login.html",
             error=_("Gebruikersnaam of wachtwoord klopt niet."),

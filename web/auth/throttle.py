@@ -10,7 +10,6 @@ and per-account counts are separate: one address guessing does not slow other us
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 from limits.storage import MemoryStorage, Storage
@@ -52,21 +51,24 @@ def _storage() -> Storage:
     return storage if storage.check() else _FALLBACK
 
 
-def retry_after(checked: tuple[Scope, ...]) -> int:
-    """Seconds until an attempt may be evaluated (0: now)."""
+def retry_after(checked: tuple[Scope, ...], *, now: float) -> int:
+    """Seconds until an attempt may be evaluated (0: now); `now` is the app's clock (epoch seconds)."""
     storage = _storage()
-    waits = [storage.get_expiry(s.wait_key) - time.time() for s in checked if storage.get(s.wait_key) > 0]
-    return max((math.ceil(w) for w in waits), default=0)
+    # A wait is stored as the moment it ends, in epoch milliseconds (the storage keeps counters only), read against
+    # the app's injected clock: tests move time instead of sleeping, and every web process agrees through Redis.
+    waits = [storage.get(scope.wait_key) / 1000 - now for scope in checked]
+    return max((math.ceil(wait) for wait in waits if wait > 0), default=0)
 
 
-def failed(checked: tuple[Scope, ...], *, base_delay: int) -> None:
+def failed(checked: tuple[Scope, ...], *, base_delay: int, now: float) -> None:
     """Count a failure; past a scope's threshold, open a waiting period that doubles with each failure."""
     storage = _storage()
     for scope in checked:
         count = storage.incr(scope.failures_key, WINDOW_SECONDS)
         if count >= scope.threshold:
+            delay = min(base_delay * 2 ** (count - scope.threshold), MAX_DELAY_SECONDS)
             storage.clear(scope.wait_key)
-            storage.incr(scope.wait_key, min(base_delay * 2 ** (count - scope.threshold), MAX_DELAY_SECONDS))
+            storage.incr(scope.wait_key, MAX_DELAY_SECONDS, amount=math.ceil((now + delay) * 1000))  # milliseconds
 
 
 def succeeded(account: Scope) -> None:

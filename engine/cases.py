@@ -15,8 +15,9 @@ from engine.access import participants, visible_instance
 from engine.audit import events_for_instance
 from engine.forms import Form
 from engine.inbox import InboxRow, list_tasks
+from engine.instance import WorkflowInstance
 from engine.models import AuditEvent, Instance, Participant, User
-from engine.runtime import Runtime, WorkflowInstance
+from engine.runtime import Runtime
 from engine.spiff import role_key
 
 #: Audit actions shown in the timeline (views and claims are access records, not steps of the case).

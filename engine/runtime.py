@@ -7,13 +7,11 @@ the inbox projection and the audit events are written together, and the instance
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version as package_version
 from typing import Any
-from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -22,7 +20,7 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -32,9 +30,20 @@ from engine.audit import record
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.config import Settings
 from engine.errors import ConfigurationError, Conflict, InvalidInput, NotFound, PermissionDenied
-from engine.inbox import COORDINATOR_ROLES, InboxRow, audiences, list_tasks, task_row
+from engine.inbox import COORDINATOR_ROLES, InboxRow, task_row
+from engine.instance import (
+    _CLOCKED_TIMERS,
+    ACTIVE_STATUSES,
+    COMPLETED,
+    ERROR,
+    RUNNING,
+    SUSPENDED,
+    TERMINATED,
+    WAITING,
+    EngineFailure,
+    WorkflowInstance,
+)
 from engine.models import (
-    NO_DEADLINE,
     AuditEvent,
     CompletedTask,
     Counter,
@@ -45,6 +54,7 @@ from engine.models import (
     User,
     task_audience,
 )
+from engine.projection import inbox_fields, next_tasks_for, project
 from engine.registry import LoadedVersion, latest_version, list_processes, load_version
 from engine.sandbox import Sandbox
 from engine.spiff import (
@@ -53,26 +63,14 @@ from engine.spiff import (
     dump_workflow,
     new_workflow,
     restore_workflow,
-    role_key,
-    timer_due_at,
 )
 from engine.spiff_migration import migration_refusal, move_to_specs, waiting_elements
 from engine.substitutions import active_substitution, cover_access, cover_details, may_take_over
 
 LIBRARY_VERSION = package_version("SpiffWorkflow")
 
-RUNNING, WAITING, COMPLETED, ERROR, SUSPENDED, TERMINATED = (
-    "running",
-    "waiting",
-    "completed",
-    "error",
-    "suspended",
-    "terminated",
-)
-ACTIVE_STATUSES = frozenset({RUNNING, WAITING})
 #: Who may run a failed step again (the beheerder with corrected data, a manager from the monitor).
 RETRY_ROLES = frozenset({"beheerder", "procesbeheerder", "manager"})
-_CLOCKED_TIMERS = frozenset({"ClockedTimeDate", "ClockedDuration", "ClockedCycle"})
 _MB = 1024 * 1024
 
 # Statements on the hot path are built once: building a SQLAlchemy statement costs more than running it.
@@ -84,90 +82,13 @@ _TASKS_OF_INSTANCE = (
     .where(HumanTask.instance_id == bindparam("instance_id"))
     .order_by(HumanTask.created_at, HumanTask.id)
 )
-_DROP_TASKS = (
-    delete(HumanTask)
-    .where(HumanTask.id.in_(bindparam("task_ids", expanding=True)))
-    .execution_options(synchronize_session=False)
-)
-_MOVE_TASKS = (
-    update(HumanTask)
-    .where(HumanTask.id.in_(bindparam("task_ids", expanding=True)))
-    .values(gemeente=bindparam("gemeente"))
-    .execution_options(synchronize_session=False)
-)
-_ADD_TASKS = insert(HumanTask)
 _ADD_COMPLETED = insert(CompletedTask)
-_INBOX_FIELDS = [f.name for f in dataclasses.fields(InboxRow) if f.name != "assignee"]
 _CLAIM = (
     update(HumanTask)
     .where(HumanTask.id == bindparam("task_id"), HumanTask.assignee_id.is_(None))
     .values(assignee_id=bindparam("user_id"), audience=bindparam("audience"))
     .execution_options(synchronize_session=False)
 )
-
-
-@dataclass(frozen=True)
-class EngineFailure:
-    """Where and why the engine stopped (a script error, a gateway without a matching flow, a stall)."""
-
-    element_id: str | None
-    message: str
-
-
-class WorkflowInstance:
-    """An instance row together with its live workflow, and the intent-named views the runtime needs."""
-
-    def __init__(self, row: Instance, version: LoadedVersion, workflow: BpmnWorkflow, *, fresh: bool = False) -> None:
-        self.row = row
-        self.version = version
-        self.workflow = workflow
-        # The inbox rows that exist for this instance now: its READY human tasks while it is active (the
-        # projection is only ever written together with the state, so this needs no query).
-        active = not fresh and row.status in ACTIVE_STATUSES
-        self.projected_ids = frozenset(str(t.id) for t in self.ready_human_tasks) if active else frozenset()
-        self.projected_gemeente = row.gemeente
-        # What the last save wrote to the inbox projection (so the caller's next tasks need no query).
-        self.projected_rows: list[dict[str, Any]] = []
-        self.kept_ids: frozenset[str] = frozenset()
-
-    @property
-    def ready_human_tasks(self) -> list[Any]:
-        return list(self.workflow.get_tasks(state=TaskState.READY, manual=True))
-
-    def current_data(self, ready: list[Any] | None = None) -> dict[str, Any]:
-        """The process data as the latest step left it (a ready task's data, else the last task's)."""
-        ready = self.ready_human_tasks if ready is None else ready
-        source = ready[0] if ready else self.workflow.last_task
-        merged = dict(self.workflow.data)
-        if source is not None:
-            merged.update(source.data)
-        return merged
-
-    def timer_due_dates(self) -> list[datetime]:
-        due = []
-        for event in self.workflow.waiting_events():
-            if event.event_type in _CLOCKED_TIMERS and (moment := timer_due_at(event.value)) is not None:
-                due.append(moment)
-        return due
-
-    def find_task(self, task_id: str) -> Any:
-        try:
-            return self.workflow.get_task_from_id(UUID(task_id))
-        except Exception:
-            return None
-
-    def stalled_task(self) -> Any:
-        """A READY engine task that `do_engine_steps` did not run (the deep-loop pitfall), if any."""
-        workflows = [self.workflow, *self.workflow.subprocesses.values()]
-        for workflow in workflows:
-            for task in workflow.tasks.values():
-                if task.state == TaskState.READY and not task.task_spec.manual:
-                    return task
-        return None
-
-    def errored_tasks(self) -> list[Any]:
-        workflows = [self.workflow, *self.workflow.subprocesses.values()]
-        return [t for w in workflows for t in w.tasks.values() if t.state == TaskState.ERROR]
 
 
 @dataclass(frozen=True)
@@ -274,7 +195,7 @@ class Runtime:
             data=start_data,
             case_number=self._next_case_number(session, self.clock.now()),
         )
-        return Outcome(instance.row, self._next_tasks_for(session, actor, instance))
+        return Outcome(instance.row, next_tasks_for(session, actor, instance))
 
     def _create_instance(
         self,
@@ -598,7 +519,7 @@ class Runtime:
             details={"fields": sorted(values)},
         )
         self._save(session, instance, actor=actor, failure=failure)
-        return Outcome(instance.row, self._next_tasks_for(session, actor, instance))
+        return Outcome(instance.row, next_tasks_for(session, actor, instance))
 
     def retry_instance(
         self, session: Session, *, instance_id: int, actor: User, data: Mapping[str, Any] | None = None
@@ -631,7 +552,7 @@ class Runtime:
             details={"corrected_fields": sorted(data or {})},
         )
         self._save(session, instance, actor=actor, failure=failure)
-        return Outcome(instance.row, self._next_tasks_for(session, actor, instance))
+        return Outcome(instance.row, next_tasks_for(session, actor, instance))
 
     # --- migration -------------------------------------------------------------------------------------
 
@@ -706,7 +627,7 @@ class Runtime:
     def _follow_version(session: Session, instance: WorkflowInstance, before: Mapping[str, Any]) -> None:
         """Tasks that stayed open keep their row (assignee, drafts); name, form and lane follow the new version."""
         for task_id in sorted(instance.kept_ids):
-            old, new = _inbox_fields(before[task_id]), _inbox_fields(instance.find_task(task_id).task_spec)
+            old, new = inbox_fields(before[task_id]), inbox_fields(instance.find_task(task_id).task_spec)
             values: dict[str, Any] = {**new, "process_name": instance.version.name}
             if new["role"] != old["role"]:  # another lane: back to the new role's queue
                 owner_id = instance.row.started_by_id if new["role"] is None else None
@@ -847,7 +768,7 @@ class Runtime:
         row.stall_at = process_norm.due(row.last_progress_at) if process_norm and active else None
         try:
             with session.no_autoflush:
-                self._project(session, instance, ready, now, actor_id=actor.id if actor else None)
+                project(session, instance, ready, now, actor_id=actor.id if actor else None)
             session.flush()
         except (StaleDataError, IntegrityError):
             raise Conflict(
@@ -860,97 +781,6 @@ class Runtime:
             f"De gegevens van deze zaak worden te groot ({size} MB, maximaal {limit} MB); deze stap is niet "
             "opgeslagen. Verklein de ingevoerde gegevens of vraag beheer om hulp."
         )
-
-    def _project(
-        self, session: Session, instance: WorkflowInstance, ready: list[Any], now: datetime, *, actor_id: int | None
-    ) -> None:
-        """Rewrite the instance's inbox rows from its READY human tasks (Core statements: this is the hot path)."""
-        row = instance.row
-        wanted = {} if row.status not in ACTIVE_STATUSES else {str(t.id): t for t in ready}
-        existing = instance.projected_ids
-        if existing - set(wanted):
-            dropped = sorted(existing - set(wanted))
-            session.execute(_DROP_TASKS, {"task_ids": dropped})  # their drafts go too (ON DELETE CASCADE)
-        kept = existing & set(wanted)
-        if kept and row.gemeente != instance.projected_gemeente:
-            session.execute(_MOVE_TASKS, {"task_ids": sorted(kept), "gemeente": row.gemeente})
-        new_rows = []
-        for task_id, spiff_task in wanted.items():
-            if task_id in kept:
-                continue
-            spec = spiff_task.task_spec
-            role = role_key(spec.lane)
-            owner_id = row.started_by_id if role is None else None
-            properties = spec.extensions.get("properties", {})
-            due_at = _task_due_at(spiff_task)
-            norm = instance.version.norm_of(spiff_task)
-            new_rows.append(
-                {
-                    "id": task_id,
-                    "instance_id": row.id,
-                    "element_id": spec.bpmn_id,
-                    "name": spec.bpmn_name or spec.bpmn_id,
-                    "role": role,
-                    "owner_id": owner_id,
-                    "assignee_id": None,
-                    "audience": task_audience(assignee_id=None, role=role, owner_id=owner_id),
-                    "form": properties.get("formJsonSchemaFilename"),
-                    "ui_form": properties.get("formUiSchemaFilename"),
-                    "created_at": now,
-                    "due_at": due_at,
-                    "due_sort": due_at or NO_DEADLINE,
-                    "norm": norm.label if norm else None,
-                    "norm_due_at": norm.due(now) if norm else None,
-                    "case_number": row.case_number,
-                    "gemeente": row.gemeente,
-                    "process_key": row.process_key,
-                    "process_name": instance.version.name,
-                }
-            )
-        # A starter who is at work themselves keeps their own next step: no cover to look up (the hot path).
-        if actor_id != row.started_by_id and any(new_row["owner_id"] is not None for new_row in new_rows):
-            self._cover_owner_tasks(session, row, new_rows, now)
-        if new_rows:
-            session.execute(_ADD_TASKS, new_rows)
-        instance.projected_rows, instance.kept_ids = new_rows, kept
-
-    @staticmethod
-    def _cover_owner_tasks(session: Session, row: Instance, new_rows: list[dict[str, Any]], now: datetime) -> None:
-        """New lane-less tasks of a starter who is away go to their substitute (vervanging), logged."""
-        cover = active_substitution(session, user_id=row.started_by_id, at=now)
-        if cover is None:
-            return
-        for new_row in new_rows:
-            if new_row["owner_id"] is None:
-                continue
-            new_row["assignee_id"] = cover.substitute_id
-            new_row["audience"] = task_audience(assignee_id=cover.substitute_id, role=None, owner_id=None)
-            record(
-                session,
-                actor="system",
-                action="substitute",
-                at=now,
-                instance_id=row.id,
-                task_id=new_row["id"],
-                element_id=new_row["element_id"],
-                process_version_id=row.process_version_id,
-                summary=f"'{new_row['name']}' went to {cover.substitute.username}, "
-                f"covering for {cover.absent.username}",
-                details=cover_details(cover),
-            )
-        cover_access(session, cover, instance_id=row.id, at=now)
-
-    @staticmethod
-    def _next_tasks_for(session: Session, actor: User, instance: WorkflowInstance) -> list[InboxRow]:
-        """The instance's open tasks that `actor` may do now (what the UI opens next)."""
-        if instance.kept_ids:  # tasks that stayed open may have been claimed by someone: ask the projection
-            return list_tasks(session, user=actor, instance_id=instance.row.id, with_total=False).tasks
-        mine = set(audiences(actor))
-        rows = sorted(
-            (row for row in instance.projected_rows if row["audience"] in mine),
-            key=lambda row: (row["due_sort"], row["created_at"], row["id"]),
-        )
-        return [InboxRow(**{name: row[name] for name in _INBOX_FIELDS}, assignee=None) for row in rows]
 
 
 def _receiver(session: Session, message: str) -> tuple[ProcessVersion, LoadedVersion]:
@@ -983,41 +813,6 @@ def _choose_start_events(workflow: BpmnWorkflow, *, by_message: bool) -> None:
 
 
 _STATUS_NAMES = {COMPLETED: "afgerond", ERROR: "in fout", SUSPENDED: "gepauzeerd", TERMINATED: "beëindigd"}
-
-
-def _inbox_fields(spec: Any) -> dict[str, Any]:
-    """What an open task's inbox row takes from its element."""
-    properties = spec.extensions.get("properties", {})
-    return {
-        "name": spec.bpmn_name or spec.bpmn_id,
-        "form": properties.get("formJsonSchemaFilename"),
-        "ui_form": properties.get("formUiSchemaFilename"),
-        "role": role_key(spec.lane),
-    }
-
-
-def _task_due_at(task: Any) -> datetime | None:
-    """The earliest deadline of a timer attached to `task` or to a sub-process around it.
-
-    Boundary timer events are siblings of the task they are attached to; a deadline on a sub-process is the due
-    date of every task inside it. A timer that already fired still names the deadline: a task that opens after its
-    deadline passed shows as overdue, not as a task without a deadline.
-    """
-    due: list[datetime] = []
-    while task is not None:
-        parent = task.parent
-        if parent is not None:
-            due += [
-                moment
-                for sibling in parent.children
-                if sibling is not task
-                and sibling.state in (TaskState.WAITING, TaskState.COMPLETED)
-                and type(getattr(sibling.task_spec, "event_definition", None)).__name__ in _CLOCKED_TIMERS
-                and (moment := timer_due_at(sibling._get_internal_data("event_value"))) is not None
-            ]
-        around = getattr(task.workflow, "parent_task_id", None)
-        task = task.workflow.top_workflow.get_task_from_id(around) if around is not None else None
-    return min(due) if due else None
 
 
 def _completed_row(task: HumanTask, actor: User, at: datetime) -> dict[str, Any]:

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from engine.clock import FixedClock
 from engine.db import Database
 from engine.errors import Conflict
+from engine.instance import ACTIVE_STATUSES
 from engine.models import Instance
-from engine.runtime import ACTIVE_STATUSES, Runtime
+from engine.runtime import Runtime
 
 
 @dataclass(frozen=True)

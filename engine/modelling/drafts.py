@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, undefer
 from engine.audit import record
 from engine.config import Settings
 from engine.errors import Conflict, DeploymentRefused, InvalidInput, NotFound, Problem
+from engine.instance import ACTIVE_STATUSES
 from engine.modelling import require_process_owner
 from engine.models import Instance, ProcessDraft, ProcessVersion, User
 from engine.registry import (
@@ -36,7 +37,6 @@ from engine.registry import (
     parse_xml,
     validate_bundle,
 )
-from engine.runtime import ACTIVE_STATUSES
 
 DRAFT, SUBMITTED, PUBLISHED, DISCARDED = "draft", "submitted", "published", "discarded"
 OPEN_STATUSES = (DRAFT, SUBMITTED)

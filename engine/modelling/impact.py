@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import Session
 
+from engine.instance import ERROR
 from engine.modelling.compare import Comparison, ElementChange
 from engine.models import HumanTask, Instance
-from engine.runtime import ERROR
 
 
 @dataclass

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from engine.clock import FixedClock
 from engine.errors import InvalidInput, NotFound, ZvhError
+from engine.instance import ACTIVE_STATUSES
 from engine.modelling import require_process_owner
 from engine.models import HumanTask, Instance, ProcessVersion, User
-from engine.runtime import ACTIVE_STATUSES, MigrationPlan, Runtime
+from engine.runtime import MigrationPlan, Runtime
 
 
 @dataclass

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 from engine.access import take_part
 from engine.audit import record
 from engine.errors import Conflict, InvalidInput, NotFound
+from engine.instance import ACTIVE_STATUSES
 from engine.models import Instance, User
 from engine.monitor.scan import require_monitor
-from engine.runtime import ACTIVE_STATUSES, Runtime
+from engine.runtime import Runtime
 
 #: The message that starts the escalation process (processes/bewaking_escalatie.bpmn) as a follow-up of a case.
 ESCALATION_MESSAGE = "bewaking_escalatie"

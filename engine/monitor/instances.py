@@ -13,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
+from engine.instance import COMPLETED, ERROR, RUNNING, WAITING
 from engine.models import Instance, ProcessVersion, User
-from engine.runtime import COMPLETED, ERROR, RETRY_ROLES, RUNNING, WAITING
+from engine.runtime import RETRY_ROLES
 
 #: The statuses an instance can be listed by.
 INSTANCE_STATUSES = (ERROR, RUNNING, WAITING, COMPLETED)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from engine.instance import ERROR
 from engine.models import (
     AuditEvent,
     HumanTask,
@@ -28,7 +29,6 @@ from engine.models import (
 )
 from engine.monitor import DEFAULT_WARNING, MonitorFilter, stalled
 from engine.notifications.bell import DIALECT_INSERTS, Kind
-from engine.runtime import ERROR
 
 #: Incidents go to the people who watch over all cases (managers, to the monitor) and to the beheerders who repair
 #: them (to the list of stalled cases with its retry); never to the case itself, whose contents they may not see.

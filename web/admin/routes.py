@@ -14,8 +14,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine.errors import InvalidInput, ZvhError
+from engine.instance import ERROR
 from engine.monitor.instances import list_instances, require_repairer
-from engine.runtime import ERROR
 from web.services import me, reader, runtime, transaction
 
 bp = Blueprint("admin", __name__)

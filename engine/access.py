@@ -1,16 +1,18 @@
 """Need-to-know: who may see an instance (a case), and who takes part in it.
 
 A user sees an instance when they take part in it (they started it, worked on one of its tasks, or were added as a
-participant — a logged decision) or when one of its open tasks is in their inbox (their role's queue, assigned to
-them, or their own lane-less task). Nothing else: a manager sees the monitoring figures, not case contents.
+participant — a logged decision) or when one of its open tasks is in their inbox (their role's queue in the gemeente
+or organisation the task is for, assigned to them, or their own lane-less task). Nothing else: a manager sees the
+monitoring figures, not case contents. A ZVH professional who must see a case they do not take part in states a
+reason first (noodtoegang): access for a day, flagged in the log and listed for the FG.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, exists, select
+from sqlalchemy import ColumnElement, bindparam, delete, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -20,8 +22,13 @@ from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.inbox import audiences
 from engine.models import HumanTask, Instance, Participant, User
 
-#: Roles that may add a colleague to a case they take part in.
+#: Roles that may add a colleague to a case they take part in, or remove one.
 PARTICIPANT_MANAGERS = frozenset({"procesregisseur", "coordinator", "zorgcoordinator", "re_integratiecoordinator"})
+#: Who may ask for noodtoegang: people of the ZVH (partners ask the ZVH), and coordinators and managers.
+EMERGENCY_ROLES = frozenset({"coordinator", "manager"})
+#: How long noodtoegang lasts; then the case is closed to them again unless someone adds them as a participant.
+EMERGENCY_ACCESS = timedelta(hours=24)
+_MAX_REASON = 2000
 
 
 def _take_part_statement(insert: Any) -> Any:
@@ -76,6 +83,8 @@ def visible_instance(session: Session, user: User, instance_id: int, *, at: date
     instance = session.get(Instance, instance_id)
     if instance is None or not may_view(session, user, instance_id, at=at):
         raise NotFound("Deze zaak bestaat niet of u heeft er geen toegang toe.")
+    if instance.destroyed_at is not None:
+        raise NotFound("De gegevens van deze zaak zijn vernietigd.")
     return instance
 
 
@@ -90,13 +99,27 @@ def participants(session: Session, instance_id: int, *, at: datetime | None = No
     return [(user, participant) for user, participant in rows.tuples()]
 
 
-def add_participant(session: Session, *, instance_id: int, actor: User, user: User, reason: str, at: datetime) -> None:
-    """A deliberate, logged decision to give a colleague access to a case (need-to-know)."""
+def _reason(reason: str, message: str) -> str:
+    text = reason.strip()
+    if not text:
+        raise InvalidInput(message, {"reden": ["Dit veld is verplicht."]})
+    if len(text) > _MAX_REASON or not text.isprintable():
+        raise InvalidInput(message, {"reden": [f"Gebruik hoogstens {_MAX_REASON} gewone tekens."]})
+    return text
+
+
+def _may_manage_participants(session: Session, actor: User, instance_id: int, at: datetime) -> None:
     visible_instance(session, actor, instance_id, at=at)
     if not (actor.role_keys & PARTICIPANT_MANAGERS):
-        raise PermissionDenied("Alleen een procesregisseur of coördinator kan deelnemers toevoegen.")
-    if not reason.strip():
-        raise InvalidInput("Geef de reden (need-to-know).", {"reden": ["Dit veld is verplicht."]})
+        raise PermissionDenied("Alleen een procesregisseur of coördinator beheert de deelnemers van een zaak.")
+
+
+def add_participant(session: Session, *, instance_id: int, actor: User, user: User, reason: str, at: datetime) -> None:
+    """A deliberate, logged decision to give a colleague access to a case (need-to-know)."""
+    _may_manage_participants(session, actor, instance_id, at)
+    why = _reason(reason, "Geef de reden (need-to-know).")
+    if not user.active:
+        raise InvalidInput("Deze gebruiker is niet actief.", {"gebruiker": ["Kies een actieve collega."]})
     take_part(session, instance_id=instance_id, user_id=user.id, reason="added", at=at)
     record(
         session,
@@ -104,9 +127,80 @@ def add_participant(session: Session, *, instance_id: int, actor: User, user: Us
         action="participant",
         at=at,
         instance_id=instance_id,
-        summary=f"Added {user.username} as participant: {reason.strip()}",
-        details={"user": user.username, "reason": reason.strip()},
+        object_type="participant",
+        object_id=str(user.id),
+        summary=f"Added {user.username} as participant: {why}",
+        details={"user": user.username, "reason": why},
     )
+
+
+def remove_participant(
+    session: Session, *, instance_id: int, actor: User, user: User, reason: str, at: datetime
+) -> None:
+    """End a colleague's access to a case (need-to-know ended), logged with the reason."""
+    _may_manage_participants(session, actor, instance_id, at)
+    why = _reason(reason, "Geef de reden om deze deelnemer te verwijderen.")
+    if user.id == actor.id:
+        raise InvalidInput("U kunt uzelf niet verwijderen.", {"gebruiker": ["Vraag een collega om dit te doen."]})
+    removed = session.execute(
+        delete(Participant).where(Participant.instance_id == instance_id, Participant.user_id == user.id)
+    )
+    if removed.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound(f"{user.display_name} is geen deelnemer van deze zaak.")
+    # Tasks they held go back to their queue: without access they cannot do them.
+    for task in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)):
+        if task.assignee_id == user.id:
+            task.assign(None)
+    record(
+        session,
+        actor=actor.username,
+        action="participant_removed",
+        at=at,
+        instance_id=instance_id,
+        object_type="participant",
+        object_id=str(user.id),
+        summary=f"Removed {user.username} as participant: {why}",
+        details={"user": user.username, "reason": why},
+    )
+
+
+def may_ask_emergency_access(user: User) -> bool:
+    """Whether `user` may open a case they do not take part in by stating a reason (noodtoegang)."""
+    return user.organisation == "zvh" or bool(user.role_keys & EMERGENCY_ROLES)
+
+
+def emergency_access(
+    session: Session, *, instance_id: int, actor: User, reason: str, at: datetime, via: str = "zaak"
+) -> Instance:
+    """Noodtoegang: a non-participant opens a case after stating why — access for a day, flagged for the FG."""
+    if not may_ask_emergency_access(actor):
+        raise PermissionDenied("Noodtoegang is voorbehouden aan medewerkers van het Zorg- en Veiligheidshuis.")
+    why = _reason(reason, "Geef de reden voor noodtoegang.")
+    instance = session.get(Instance, instance_id)
+    if instance is None or instance.destroyed_at is not None:
+        raise NotFound("Deze zaak bestaat niet (meer).")
+    if may_view(session, actor, instance_id, at=at):
+        return instance
+    take_part(
+        session,
+        instance_id=instance_id,
+        user_id=actor.id,
+        reason="noodtoegang",
+        at=at,
+        expires_at=at + EMERGENCY_ACCESS,
+    )
+    record(
+        session,
+        actor=actor.username,
+        action="noodtoegang",
+        at=at,
+        instance_id=instance_id,
+        object_type="case",
+        object_id=str(instance_id),
+        summary=f"Noodtoegang ({via}): {why}",
+        details={"user": actor.username, "reason": why, "via": via, "until": (at + EMERGENCY_ACCESS).isoformat()},
+    )
+    return instance
 
 
 def my_instances(session: Session, user: User, *, limit: int = 50, at: datetime | None = None) -> list[Instance]:

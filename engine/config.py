@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -27,6 +29,40 @@ def _read_or_create_secret(path: Path) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(secret)
     return secret
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Secrets that must never be stored in the database they protect.
+
+    `audit`: the HMAC key of the audit log's hash chain (someone who can write the database cannot recompute the
+    chain without it). `pseudonym`: the HMAC key that turns a BSN (or name and birth date) into a person key.
+    """
+
+    audit: bytes = field(repr=False)
+    pseudonym: bytes = field(repr=False)
+    #: encrypts second-factor secrets at rest (a Fernet key, urlsafe base64 of 32 bytes)
+    totp: bytes = field(repr=False)
+
+    @classmethod
+    def from_env(cls) -> Keys:
+        """ZVH_AUDIT_KEY / ZVH_PSEUDONYM_KEY / ZVH_TOTP_KEY, or keys generated once beside the database."""
+        folder = _instance_path()
+        return cls(
+            audit=_key("ZVH_AUDIT_KEY", folder / "audit_key"),
+            pseudonym=_key("ZVH_PSEUDONYM_KEY", folder / "pseudonym_key"),
+            totp=_fernet_key("ZVH_TOTP_KEY", folder / "totp_key"),
+        )
+
+
+def _key(variable: str, path: Path) -> bytes:
+    return (os.environ.get(variable) or _read_or_create_secret(path)).encode("utf-8")
+
+
+def _fernet_key(variable: str, path: Path) -> bytes:
+    """A Fernet key from the environment, or derived from a secret kept in `path`."""
+    secret = _key(variable, path)
+    return base64.urlsafe_b64encode(hashlib.sha256(secret).digest())
 
 
 @dataclass(frozen=True)
@@ -57,6 +93,10 @@ class Settings:
     def secret_key(self) -> str:
         """ZVH_SECRET_KEY, or a random key generated once and kept in instance/secret_key."""
         return self.configured_secret_key or _read_or_create_secret(self.instance_path / "secret_key")
+
+    @property
+    def keys(self) -> Keys:
+        return Keys.from_env()
 
     @property
     def embedded(self) -> bool:

@@ -15,6 +15,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from engine.config import Keys
+
 
 class Base(DeclarativeBase):
     """Declarative base for all ORM models."""
@@ -41,6 +43,15 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 _WRITE = "zvh_write"
+#: where a session keeps the `Keys` (see `session_keys`)
+KEYS = "zvh_keys"
+
+
+def session_keys(session: Session) -> Keys:
+    """The secrets of the database this unit of work belongs to (the keys from the environment otherwise)."""
+    keys = session.info.get(KEYS)
+    return keys if isinstance(keys, Keys) else Keys.from_env()
+
 
 #: A unit of work whose first connection fails (the database restarting) is tried once more after a pause:
 #: nothing has run yet, so that is always safe. A failure later in the work is never retried here.
@@ -83,13 +94,15 @@ def _configure_sqlite(engine: Engine) -> None:
 class Database:
     """An engine plus session factory; `transaction()` for changes, `reader()` for queries."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, keys: Keys | None = None) -> None:
         self.url = url
+        self.keys = keys or Keys.from_env()
         ensure_sqlite_folder(url)
         self.engine = create_engine(url, echo=echo, pool_pre_ping=not url.startswith("sqlite"))
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Every unit of work carries the keys: the audit chain and person keys are computed where they are written.
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info={KEYS: self.keys})
 
     @property
     def dialect(self) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from engine.inbox import COORDINATOR_ROLES
 from engine.models import User
+from engine.privacy.organisations import DEFAULT_SCOPES, GEMEENTEN
 from engine.registry import Deployment, deploy_file, list_processes, load_version
 from engine.users import create_user
 
@@ -43,8 +44,29 @@ DEMO_PEOPLE = {
     "procesbeheerder": "Paul Procesbeheer",
 }
 SYSTEM_ROLES = frozenset({*COORDINATOR_ROLES, "beheerder", "procesbeheerder"})
-#: Demo people beyond one per role: publishing with four eyes needs a second process owner.
-SECOND_DEMO_PEOPLE = {"demo.procesbeheerder2": ("Petra Procesbeheer", "procesbeheerder")}
+#: The organisation each demo role works for (others: the ZVH itself).
+DEMO_ORGANISATIONS = {
+    "melder": "politie",
+    "ketenpartner": "politie",
+    "casusregisseur": "ggz",
+    "expert_radicalisering": "gemeente",
+    "lokale_driehoek": "gemeente",
+    "dji": "dji",
+    "reclassering": "reclassering",
+    "gemeente": "gemeente",
+    "burgemeester": "gemeente",
+    "om": "om",
+    "politie": "politie",
+    "opvang": "opvang",
+}
+#: A gemeente's own people work for that gemeente only; partners' demo people cover the whole district.
+DEMO_OWN_GEMEENTE = {"gemeente": "breda", "burgemeester": "breda", "expert_radicalisering": "breda"}
+#: Demo people beyond one per role: publishing with four eyes needs a second process owner, and need-to-know
+#: between gemeenten shows with a gemeente user of Zundert beside the one of Breda.
+SECOND_DEMO_PEOPLE = {
+    "demo.procesbeheerder2": ("Petra Procesbeheer", "procesbeheerder", "zvh", ()),
+    "demo.gemeente.zundert": ("Zara Zundert", "gemeente", "gemeente", ("zundert",)),
+}
 
 
 def deploy_directory(session: Session, folder: Path, *, actor: str, forms: Path) -> list[Deployment]:
@@ -60,6 +82,12 @@ def roles_in_use(session: Session) -> set[str]:
     return roles
 
 
+def _demo_gemeenten(role: str) -> tuple[str, ...]:
+    if role in DEMO_OWN_GEMEENTE:
+        return (DEMO_OWN_GEMEENTE[role],)
+    return tuple(GEMEENTEN) if role in DEFAULT_SCOPES else ()
+
+
 def create_demo_users(session: Session, roles: set[str]) -> list[User]:
     """One demo user per role that has none yet; returns the users created."""
     existing = {u.username for u in session.scalars(select(User))}
@@ -68,13 +96,28 @@ def create_demo_users(session: Session, roles: set[str]) -> list[User]:
         username = f"demo.{role}"[:64]
         if username in existing:
             continue
-        display = DEMO_PEOPLE.get(role, f"Demo {role.replace('_', ' ')}")
         created.append(
-            create_user(session, username=username, display_name=display, roles=[role], password=DEMO_PASSWORD)
+            create_user(
+                session,
+                username=username,
+                display_name=DEMO_PEOPLE.get(role, f"Demo {role.replace('_', ' ')}"),
+                roles=[role],
+                password=DEMO_PASSWORD,
+                organisation=DEMO_ORGANISATIONS.get(role, "zvh"),
+                gemeenten=_demo_gemeenten(role),
+            )
         )
-    for username, (display, role) in SECOND_DEMO_PEOPLE.items():
+    for username, (display, role, organisation, gemeenten) in SECOND_DEMO_PEOPLE.items():
         if role in roles and username not in existing:
             created.append(
-                create_user(session, username=username, display_name=display, roles=[role], password=DEMO_PASSWORD)
+                create_user(
+                    session,
+                    username=username,
+                    display_name=display,
+                    roles=[role],
+                    password=DEMO_PASSWORD,
+                    organisation=organisation,
+                    gemeenten=gemeenten,
+                )
             )
     return created

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.models import HumanTask, SavedFilter, User
+from engine.privacy.organisations import role_queues
 
 COORDINATOR_ROLES = frozenset({"coordinator", "manager"})
 
@@ -31,8 +32,8 @@ _Assignee = aliased(User)
 
 
 def audiences(user: User) -> list[str]:
-    """The audiences whose tasks `user` may work on: their own, their roles' queues, their lane-less tasks."""
-    return [f"user:{user.id}", f"owner:{user.id}", *(f"role:{role}" for role in sorted(user.role_keys))]
+    """The audiences whose tasks `user` may work on: their own, their roles' (scoped) queues, their lane-less tasks."""
+    return [f"user:{user.id}", f"owner:{user.id}", *(f"role:{queue}" for queue in role_queues(user))]
 
 
 def tab_audiences(user: User, tab: Tab) -> list[str] | None:
@@ -40,7 +41,7 @@ def tab_audiences(user: User, tab: Tab) -> list[str] | None:
     if tab == "mine":
         return [f"user:{user.id}"]
     if tab == "open":
-        return [f"owner:{user.id}", *(f"role:{role}" for role in sorted(user.role_keys))]
+        return [f"owner:{user.id}", *(f"role:{queue}" for queue in role_queues(user))]
     if not (user.role_keys & COORDINATOR_ROLES):
         raise PermissionDenied("Alleen coördinatoren en managers zien de taken van het team.")
     return None

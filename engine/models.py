@@ -26,13 +26,29 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: the organisation the user works for (a key of `engine.privacy.organisations.ORGANISATIONS`); NULL: none yet
+    organisation: Mapped[str | None] = mapped_column(String(64))
+    #: last successful sign-in (the beheerder's account review)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: TOTP second factor: the base32 secret (encrypted at rest), when enrolment was confirmed, the last time step used
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"
+    )
+    gemeenten: Mapped[list[UserGemeente]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin", order_by="UserGemeente.gemeente"
     )
 
     @property
     def role_keys(self) -> frozenset[str]:
         return frozenset(role.role for role in self.roles)
+
+    @property
+    def gemeente_keys(self) -> frozenset[str]:
+        """The gemeenten the user works for (keys of `engine.privacy.organisations.GEMEENTEN`)."""
+        return frozenset(g.gemeente for g in self.gemeenten)
 
     # The session-user protocol of web sign-in libraries, by duck typing (engine/ imports no web framework).
     is_authenticated = True
@@ -57,6 +73,29 @@ class UserRole(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(64), primary_key=True)
     user: Mapped[User] = relationship(back_populates="roles")
+
+
+class UserGemeente(Base):
+    """A gemeente a user works for: tasks scoped to a case's gemeente reach only its holders of the role."""
+
+    __tablename__ = "user_gemeenten"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    #: a key of `engine.privacy.organisations.GEMEENTEN` (`breda`, `zundert`, …, `overig`)
+    gemeente: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user: Mapped[User] = relationship(back_populates="gemeenten")
+
+
+class RecoveryCode(Base):
+    """A one-time recovery code for the second factor; only its SHA-256 is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ProcessVersion(Base):
@@ -109,6 +148,17 @@ class Instance(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     #: when the instance counts as stalled if it makes no progress before then (last progress + process norm)
     stall_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    #: pseudonymous key of the person the case is about (`engine.privacy.persons`), never the BSN itself
+    person_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: the case's vertrouwelijkheid as recorded in its data (enforced by `engine.privacy.visibility`)
+    vertrouwelijkheid: Mapped[str | None] = mapped_column(String(32))
+    #: when the case's data must be destroyed (closure + retention period), and the rule that said so
+    retention_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    retention_rule: Mapped[str | None] = mapped_column(String(128))
+    #: how often the retention period was extended (each with a recorded reason; limited)
+    retention_extensions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: set when the personal data was destroyed: the row stays as an anonymous statistical record
+    destroyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     process_version: Mapped[ProcessVersion] = relationship(lazy="joined", innerjoin=True)
@@ -125,12 +175,12 @@ class Instance(Base):
 NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
-def task_audience(*, assignee_id: int | None, role: str | None, owner_id: int | None) -> str:
-    """Who a task's inbox row is for, as one indexed value: a person, a role's queue, or the starter."""
+def task_audience(*, assignee_id: int | None, role: str | None, owner_id: int | None, scope: str | None = None) -> str:
+    """Who a task's inbox row is for, as one indexed value: a person, a role's (scoped) queue, or the starter."""
     if assignee_id is not None:
         return f"user:{assignee_id}"
     if role is not None:
-        return f"role:{role}"
+        return f"role:{role}|{scope}" if scope else f"role:{role}"
     return f"owner:{owner_id}"
 
 
@@ -150,9 +200,11 @@ class HumanTask(Base):
     name: Mapped[str] = mapped_column(String(255))
     #: the lane's role; NULL for a task without a lane, which belongs to `owner_id` (who started the instance)
     role: Mapped[str | None] = mapped_column(String(64))
+    #: which holders of the role: `gm:<gemeente>` or `org:<organisation>` (`engine.privacy.organisations`); NULL: all
+    scope: Mapped[str | None] = mapped_column(String(80))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    #: derived from assignee_id, role and owner_id by `task_audience`; kept in step by `assign`
+    #: derived from assignee_id, role, scope and owner_id by `task_audience`; kept in step by `assign`
     audience: Mapped[str] = mapped_column(String(80))
     form: Mapped[str | None] = mapped_column(String(255))
     ui_form: Mapped[str | None] = mapped_column(String(255))
@@ -173,11 +225,23 @@ class HumanTask(Base):
     def assign(self, user_id: int | None) -> None:
         """Give the task to a person (None: back to its role's queue)."""
         self.assignee_id = user_id
-        self.audience = task_audience(assignee_id=user_id, role=self.role, owner_id=self.owner_id)
+        self.audience = task_audience(assignee_id=user_id, role=self.role, owner_id=self.owner_id, scope=self.scope)
+
+    @property
+    def queue(self) -> str | None:
+        """The role queue the task waits in (`gemeente|gm:zundert`); None for a starter's own task."""
+        if self.role is None:
+            return None
+        return f"{self.role}|{self.scope}" if self.scope else self.role
 
 
 class AuditEvent(Base):
-    """Append-only log (database triggers refuse UPDATE and DELETE): who did what, when, to which instance."""
+    """Append-only, keyed hash-chained log of what was done and who saw what (NEN 7513 content).
+
+    Database triggers refuse DELETE, and UPDATE except the one a destruction makes: blanking `summary` and
+    `details` (setting `redacted_at`). The chain covers `content_digest` (a hash of summary and details), so a
+    redacted entry still verifies while any other change breaks the chain.
+    """
 
     __tablename__ = "audit_events"
 
@@ -186,11 +250,80 @@ class AuditEvent(Base):
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32), index=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), index=True)
-    task_id: Mapped[str | None] = mapped_column(String(36))
+    task_id: Mapped[str | None] = mapped_column(String(36), index=True)
     element_id: Mapped[str | None] = mapped_column(String(255))
     process_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_versions.id"))
     summary: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    #: the pseudonymous key of the person the data is about (never the BSN)
+    person_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: the actor's roles and organisation at the time
+    role: Mapped[str | None] = mapped_column(String(255))
+    organisation: Mapped[str | None] = mapped_column(String(64))
+    #: `allowed` or `refused`
+    outcome: Mapped[str] = mapped_column(String(16), default="allowed", server_default="allowed")
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    client: Mapped[str | None] = mapped_column(String(45))
+    #: what was touched: `case`, `task`, `field_group`, `search`, `export`, `user`, `process`, …, and its id
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    content_digest: Mapped[str | None] = mapped_column(String(64))
+    #: HMAC(key, previous chain_hash || this entry); NULL only for entries written before the chain existed
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
+    redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class InstancePerson(Base):
+    """The person index: which pseudonymous person keys appear in which case (no names, no BSNs)."""
+
+    __tablename__ = "instance_persons"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class RetentionExtension(Base):
+    """One extension of a case's retention period, with its reason (extensions are limited)."""
+
+    __tablename__ = "retention_extensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    extended_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    extended_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    previous_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    new_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class DestructionList(Base):
+    """A destruction list (vernietigingslijst): proposed by a manager, reviewed by the FG, then executed.
+
+    Status: `proposed` → `approved` or `rejected`; `approved` → `executed`.
+    """
+
+    __tablename__ = "destruction_lists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    review_note: Mapped[str | None] = mapped_column(Text)
+    executed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DestructionListItem(Base):
+    """One case on a destruction list, with the retention rule that made it due."""
+
+    __tablename__ = "destruction_list_items"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("destruction_lists.id", ondelete="CASCADE"), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"), primary_key=True, index=True)
+    rule: Mapped[str | None] = mapped_column(String(128))
 
 
 class Counter(Base):

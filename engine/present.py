@@ -68,6 +68,8 @@ def user_dict(user: User) -> dict[str, Any]:
         "username": user.username,
         "display_name": user.display_name,
         "roles": sorted(user.role_keys),
+        "organisation": user.organisation,
+        "gemeenten": sorted(user.gemeente_keys),
         "active": user.active,
     }
 

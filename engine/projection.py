@@ -18,6 +18,7 @@ from engine.audit import record
 from engine.inbox import InboxRow, audiences, list_tasks
 from engine.instance import _CLOCKED_TIMERS, ACTIVE_STATUSES, WorkflowInstance
 from engine.models import NO_DEADLINE, HumanTask, Instance, User, task_audience
+from engine.privacy.organisations import gemeente_scope, task_scope
 from engine.spiff import role_key, timer_due_at
 from engine.substitutions import active_substitution, cover_access, cover_details
 
@@ -30,6 +31,17 @@ _MOVE_TASKS = (
     update(HumanTask)
     .where(HumanTask.id.in_(bindparam("task_ids", expanding=True)))
     .values(gemeente=bindparam("gemeente"))
+    .execution_options(synchronize_session=False)
+)
+# Tasks for the case's gemeente follow the case when its gemeente changes (unless someone holds them already).
+_FOLLOW_GEMEENTE = (
+    update(HumanTask)
+    .where(
+        HumanTask.id.in_(bindparam("task_ids", expanding=True)),
+        HumanTask.scope.like("gm:%"),
+        HumanTask.assignee_id.is_(None),
+    )
+    .values(scope=bindparam("scope"), audience="role:" + HumanTask.role + "|" + bindparam("scope"))
     .execution_options(synchronize_session=False)
 )
 _ADD_TASKS = insert(HumanTask)
@@ -49,6 +61,7 @@ def project(
     kept = existing & set(wanted)
     if kept and row.gemeente != instance.projected_gemeente:
         session.execute(_MOVE_TASKS, {"task_ids": sorted(kept), "gemeente": row.gemeente})
+        session.execute(_FOLLOW_GEMEENTE, {"task_ids": sorted(kept), "scope": gemeente_scope(row.gemeente)})
     new_rows = []
     for task_id, spiff_task in wanted.items():
         if task_id in kept:
@@ -56,6 +69,7 @@ def project(
         spec = spiff_task.task_spec
         fields = inbox_fields(spec)
         owner_id = row.started_by_id if fields["role"] is None else None
+        scope = task_scope(instance.version.scope_of(fields["role"]), gemeente=row.gemeente, data=spiff_task.data)
         due_at = _task_due_at(spiff_task)
         norm = instance.version.norm_of(spiff_task)
         new_rows.append(
@@ -66,7 +80,8 @@ def project(
                 **fields,
                 "owner_id": owner_id,
                 "assignee_id": None,
-                "audience": task_audience(assignee_id=None, role=fields["role"], owner_id=owner_id),
+                "scope": scope,
+                "audience": task_audience(assignee_id=None, role=fields["role"], owner_id=owner_id, scope=scope),
                 "created_at": now,
                 "due_at": due_at,
                 "due_sort": due_at or NO_DEADLINE,

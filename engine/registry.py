@@ -36,6 +36,7 @@ from engine.errors import Conflict, DeploymentRefused, NotFound, Problem
 from engine.forms import CONFIRMATION, Form, check_schema
 from engine.models import ProcessVersion
 from engine.monitor.norms import Norm, parse_norm
+from engine.privacy.organisations import ALL, SCOPE_PROPERTY, Scope, default_scope, parse_scope
 from engine.sandbox import Mode, check_compiles
 from engine.spiff import ZvhParser, role_key
 
@@ -245,6 +246,8 @@ class ValidatedBundle:
     forms: dict[str, Form]
     #: the `spiffworkflow:properties` of every process element, by process id (process-level settings)
     process_properties: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: who sees a lane's tasks, by role (the lane property `zichtbaarheid`, see engine.privacy.organisations)
+    lane_scopes: dict[str, Scope] = field(default_factory=dict)
 
 
 def _element_id_at(root: etree._Element, path: str | None, line: int | None) -> str | None:
@@ -361,6 +364,26 @@ def _instruction_problems(root: etree._Element, filename: str) -> list[Problem]:
         except TemplateSyntaxError as error:
             problems.append(Problem(filename, _owner_id(node), f"instructions template: {error.message}"))
     return problems
+
+
+def _lane_scopes(roots: Iterable[etree._Element]) -> tuple[dict[str, Scope], list[tuple[str | None, str]]]:
+    """The `zichtbaarheid` of every lane that sets one, by role; and (lane id, problem) for malformed ones."""
+    scopes: dict[str, Scope] = {}
+    problems: list[tuple[str | None, str]] = []
+    for root in roots:
+        for lane in root.xpath(".//bpmn:lane", namespaces=NS):
+            value = _element_properties(lane).get(SCOPE_PROPERTY)
+            role = role_key(lane.get("name"))
+            if value is None or role is None:
+                continue
+            scope = parse_scope(value)
+            if scope is None:
+                problems.append(
+                    (lane.get("id"), f"zichtbaarheid '{value}': use alle, gemeente or organisatie:<veldnaam>")
+                )
+            elif scopes.setdefault(role, scope) != scope:
+                problems.append((lane.get("id"), f"lanes of role {role} disagree on zichtbaarheid"))
+    return scopes, problems
 
 
 def _norm_problems(root: etree._Element, filename: str) -> list[Problem]:
@@ -499,6 +522,7 @@ def validate_bundle(bundle: Bundle) -> ValidatedBundle:
         problems += _structure_problems(root, filename)
         problems += _instruction_problems(root, filename)
         problems += _norm_problems(root, filename)
+        problems += [Problem(filename, lane, problem) for lane, problem in _lane_scopes([root])[1]]
         for element, code, mode in _code_items(root):
             if code.strip() and (reason := check_compiles(code, mode)):
                 problems.append(Problem(filename, _owner_id(element), f"{_local(element)}: {reason}"))
@@ -522,6 +546,7 @@ def validate_bundle(bundle: Bundle) -> ValidatedBundle:
             for root in roots.values()
             for process in root.xpath("./bpmn:process", namespaces=NS)
         },
+        lane_scopes=_lane_scopes(roots.values())[0],
     )
 
 
@@ -668,6 +693,14 @@ class LoadedVersion:
     step_norms: dict[tuple[str, str], Norm]
     #: how long an instance may go without progress before it counts as stalled
     process_norm: Norm | None
+    #: who sees a lane's tasks, by role; roles not in it take their default (engine.privacy.organisations)
+    lane_scopes: dict[str, Scope] = field(default_factory=dict)
+
+    def scope_of(self, role: str | None) -> Scope:
+        """Which holders of `role` see its tasks in this process."""
+        if role is None:
+            return ALL
+        return self.lane_scopes.get(role) or default_scope(role)
 
     def norm_of(self, task: Any) -> Norm | None:
         """The norm of a READY human task (its own, or the default of the process it runs in)."""
@@ -721,6 +754,7 @@ def _loaded_from(validated: ValidatedBundle) -> LoadedVersion:
         ),
         step_norms=_step_norms(validated),
         process_norm=parse_norm(validated.process_properties.get(validated.process_key, {})),
+        lane_scopes=validated.lane_scopes,
     )
 
 

@@ -54,6 +54,8 @@ from engine.models import (
     User,
     task_audience,
 )
+from engine.privacy.organisations import role_queues
+from engine.privacy.persons import index_persons
 from engine.projection import inbox_fields, next_tasks_for, project
 from engine.registry import LoadedVersion, latest_version, list_processes, load_version
 from engine.sandbox import Sandbox
@@ -348,13 +350,12 @@ class Runtime:
         """True when `actor` may claim or complete `task`: its role, its owner (lane-less task) or its assignee."""
         if task.assignee_id is not None:
             return task.assignee_id == actor.id
-        if task.role is None:
-            return task.owner_id == actor.id
-        return actor.has_role(task.role)
+        return Runtime._eligible(actor, task)
 
     @staticmethod
     def _eligible(actor: User, task: HumanTask) -> bool:
-        return actor.has_role(task.role) if task.role is not None else task.owner_id == actor.id
+        """Whether the task's queue is one of `actor`'s: their role, in the gemeente or organisation it is for."""
+        return task.queue in role_queues(actor) if task.queue is not None else task.owner_id == actor.id
 
     def claim_task(self, session: Session, *, task_id: str, actor: User) -> InboxRow:
         """Take an open task so colleagues see it is being handled."""
@@ -440,7 +441,7 @@ class Runtime:
             )
         now = self.clock.now()
         cover = active_substitution(session, user_id=assignee.id, at=now)
-        if cover is not None and not may_take_over(cover, task.role):
+        if cover is not None and not may_take_over(cover, task.queue):
             raise InvalidInput(
                 f"{assignee.display_name} is away and the substitute cannot take this task.",
                 {
@@ -739,6 +740,8 @@ class Runtime:
         data = instance.current_data(ready)
         row.gemeente = _text(data.get("gemeente"), 100)
         row.subject_person = _subject_person(data)
+        row.vertrouwelijkheid = _text(data.get("vertrouwelijkheid"), 32)
+        row.person_key = index_persons(session, row.id, data)
         if failure is not None:
             row.status, row.error_element, row.error_message = (
                 ERROR,

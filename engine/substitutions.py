@@ -19,6 +19,7 @@ from engine.audit import record
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.inbox import COORDINATOR_ROLES
 from engine.models import AuditEvent, HumanTask, Participant, Substitution, User
+from engine.privacy.organisations import role_queues
 
 #: The participant reason of a substitute's (expiring) need-to-know.
 COVER_REASON = "vervanging"
@@ -52,9 +53,9 @@ def active_substitute(session: Session, *, user_id: int, at: datetime) -> User |
     return cover.substitute if cover is not None else None
 
 
-def may_take_over(cover: Substitution, role: str | None) -> bool:
-    """Whether the substitute may do a task of `role` (a lane-less task is covered with the person)."""
-    return role is None or cover.substitute.has_role(role)
+def may_take_over(cover: Substitution, queue: str | None) -> bool:
+    """Whether the substitute may do a task of this (scoped) role queue (a lane-less task goes with the person)."""
+    return queue is None or queue in role_queues(cover.substitute)
 
 
 def cover_access(session: Session, cover: Substitution, *, instance_id: int, at: datetime) -> None:
@@ -265,7 +266,7 @@ def move_assigned_tasks(session: Session, *, actor: User, substitution_id: int, 
         .with_for_update()
     ).all()
     for task in tasks:
-        if may_take_over(cover, task.role):
+        if may_take_over(cover, task.queue):
             task.assign(cover.substitute_id)
             cover_access(session, cover, instance_id=task.instance_id, at=at)
             summary = f"Moved '{task.name}' from {cover.absent.username} to {cover.substitute.username}: {reason}"

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from engine.audit import record
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.models import ApiToken, User, UserRole
+from engine.models import ApiToken, User, UserGemeente, UserRole
+from engine.privacy.organisations import GEMEENTEN, ORGANISATIONS, gemeente_key
 from engine.sessions import end_sessions_of
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -88,12 +89,19 @@ def create_user(
     roles: Iterable[str],
     password: str | None = None,
     email: str | None = None,
+    organisation: str | None = None,
+    gemeenten: Iterable[str] = (),
     actor: str = "system",
     clock: Clock = SYSTEM_CLOCK,
 ) -> User:
-    """Add a user with one or more roles."""
+    """Add a user with one or more roles, the organisation they work for and the gemeenten they work in."""
     role_list = sorted(set(roles))
     fields: dict[str, list[str]] = {}
+    if organisation is not None and organisation not in ORGANISATIONS:
+        fields["organisation"] = [f"Unknown organisation '{organisation}'; choose one of {', '.join(ORGANISATIONS)}."]
+    gemeente_list = sorted({gemeente_key(g) or g for g in gemeenten})
+    if unknown := [g for g in gemeente_list if g not in GEMEENTEN]:
+        fields["gemeenten"] = [f"Unknown gemeente(n): {', '.join(unknown)}; choose from {', '.join(GEMEENTEN)}."]
     if not _USERNAME.match(username):
         fields["username"] = ["Use 2-64 lower-case letters, digits, '.', '_' or '-'."]
     bad_roles = [r for r in role_list if not _ROLE.match(r)]
@@ -112,7 +120,9 @@ def create_user(
         email=email,
         password_hash=hash_password(password) if password else None,
         created_at=now,
+        organisation=organisation,
         roles=[UserRole(role=role) for role in role_list],
+        gemeenten=[UserGemeente(gemeente=gemeente) for gemeente in gemeente_list],
     )
     session.add(user)
     session.flush()
@@ -121,7 +131,7 @@ def create_user(
         actor=actor,
         action="user_add",
         at=now,
-        summary=f"Added user {username} ({', '.join(role_list)})",
+        summary=f"Added user {username} ({', '.join(role_list)}; {organisation or 'no organisation'})",
     )
     return user
 

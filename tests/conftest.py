@@ -111,9 +111,16 @@ UserFactory = Callable[..., User]
 def make_user(db: Database) -> UserFactory:
     """Create a user with the given roles (committed) and return it detached."""
 
-    def factory(username: str, *roles: str) -> User:
+    def factory(username: str, *roles: str, organisation: str | None = None, gemeenten: tuple[str, ...] = ()) -> User:
         with db.transaction() as session:
-            user = create_user(session, username=username, display_name=username.title(), roles=roles or ["melder"])
+            user = create_user(
+                session,
+                username=username,
+                display_name=username.title(),
+                roles=roles or ["melder"],
+                organisation=organisation,
+                gemeenten=gemeenten,
+            )
         return user
 
     return factory

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from engine.access import take_part
+from engine.access import emergency_access
 from engine.audit import record
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.instance import ACTIVE_STATUSES
@@ -82,17 +82,6 @@ def escalate(
 
 
 def open_case(session: Session, *, instance_id: int, actor: User, reason: str, at: datetime) -> None:
-    """Give a manager access to a case from the monitor: a deliberate need-to-know decision, logged with its reason."""
+    """Give a manager access to a case from the monitor: noodtoegang with its reason, flagged for the FG."""
     require_monitor(actor)
-    why = _required_text(reason, "reden", "Geef de reden om deze zaak in te zien.")
-    instance = _instance(session, instance_id)
-    take_part(session, instance_id=instance.id, user_id=actor.id, reason="monitor", at=at)
-    record(
-        session,
-        actor=actor.username,
-        action="participant",
-        at=at,
-        instance_id=instance.id,
-        summary=f"Opened from monitoring: {why}",
-        details={"user": actor.username, "reason": why, "via": "monitor"},
-    )
+    emergency_access(session, instance_id=instance_id, actor=actor, reason=reason, at=at, via="monitor")

@@ -29,6 +29,7 @@ from engine.models import (
 )
 from engine.monitor import DEFAULT_WARNING, MonitorFilter, stalled
 from engine.notifications.bell import DIALECT_INSERTS, Kind
+from engine.privacy.organisations import role_queues
 
 #: Incidents go to the people who watch over all cases (managers, to the monitor) and to the beheerders who repair
 #: them (to the list of stalled cases with its retry); never to the case itself, whose contents they may not see.
@@ -58,6 +59,7 @@ _TASK_COLUMNS = (
     HumanTask.name,
     HumanTask.case_number,
     HumanTask.role,
+    HumanTask.scope,
     HumanTask.owner_id,
     HumanTask.assignee_id,
     HumanTask.due_at,
@@ -80,27 +82,28 @@ def _task_title(task: Any) -> str:
 
 
 def _role_holders(session: Session, roles: Iterable[str]) -> dict[str, list[int]]:
-    """Active users per role."""
-    wanted = sorted(set(roles))
+    """Active users per role queue (`gemeente`, `gemeente|gm:breda`, …): who a queue's tasks reach."""
+    wanted = set(roles)
     holders: dict[str, list[int]] = defaultdict(list)
     if wanted:
         query = (
-            select(UserRole.role, UserRole.user_id)
-            .join(User, User.id == UserRole.user_id)
-            .where(UserRole.role.in_(wanted), User.active)
-            .order_by(UserRole.user_id)
+            select(User)
+            .where(User.active, User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(sorted(wanted)))))
+            .order_by(User.id)
         )
-        for role, user_id in session.execute(query).tuples():
-            holders[role].append(user_id)
+        for user in session.scalars(query):
+            for queue in role_queues(user):
+                if queue.partition("|")[0] in wanted:
+                    holders[queue].append(user.id)
     return holders
 
 
 def _task_recipients(task: Any, holders: Mapping[str, list[int]]) -> list[int]:
-    """Who works on a task: its assignee, else its role's holders, else the starter of a lane-less task."""
+    """Who works on a task: its assignee, else its queue's holders, else the starter of a lane-less task."""
     if task.assignee_id is not None:
         return [task.assignee_id]
     if task.role is not None:
-        return holders.get(task.role, [])
+        return holders.get(f"{task.role}|{task.scope}" if task.scope else task.role, [])
     return [task.owner_id] if task.owner_id is not None else []
 
 

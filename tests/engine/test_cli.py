@@ -51,9 +51,18 @@ def test_cli__a_case_from_deploy_to_completion(zvh, bench_file: Path) -> None:
     }
     assert "(unchanged)" in zvh("deploy", str(bench_file)).stdout
     assert as_json(zvh("processes", "--json"))[0]["key"] == "Process_three_user_tasks"
-    assert zvh("users", "add", "anna", "--role", "melder", "--name", "Anna Aanmelder").exit_code == 0
+    added = zvh("users", "add", "anna", "--role", "melder", "--name", "Anna Aanmelder", "--organisation", "politie")
+    assert added.exit_code == 0
+    assert zvh("users", "add", "bo", "--role", "gemeente", "--organisation", "nergens").exit_code != 0
     assert as_json(zvh("users", "--json")) == [
-        {"username": "anna", "display_name": "Anna Aanmelder", "roles": ["melder"], "active": True}
+        {
+            "username": "anna",
+            "display_name": "Anna Aanmelder",
+            "roles": ["melder"],
+            "organisation": "politie",
+            "gemeenten": [],
+            "active": True,
+        }
     ]
 
     started = zvh("start", "Process_three_user_tasks", "--as", "anna")

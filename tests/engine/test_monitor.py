@@ -338,13 +338,14 @@ def test_actions__note_and_open_case_are_logged_and_give_need_to_know(
         add_note(session, instance_id=instance, actor=manon, text="Gebeld met de screener.", at=clock.now())
         open_case(session, instance_id=instance, actor=manon, reason="Stagnatie onderzoeken", at=clock.now())
     with db.reader() as session:
-        assert may_view(session, manon, instance)
+        assert may_view(session, manon, instance, at=clock.now())
+        assert not may_view(session, manon, instance, at=clock.now() + timedelta(days=1, seconds=1)), "for a day"
         events = session.execute(
             select(AuditEvent.action, AuditEvent.actor)
             .where(AuditEvent.instance_id == instance)
             .order_by(AuditEvent.id)
         ).all()
-    assert [tuple(e) for e in events][-2:] == [("note", "manon"), ("participant", "manon")]
+    assert [tuple(e) for e in events][-2:] == [("note", "manon"), ("noodtoegang", "manon")]
 
 
 def test_escalate__starts_a_task_for_the_procesregisseur_in_the_same_case(

@@ -24,7 +24,8 @@ from engine.clock import FixedClock
 from engine.db import Database
 from engine.errors import InvalidInput
 from engine.inbox import InboxRow, list_tasks
-from engine.models import Instance, User
+from engine.models import HumanTask, Instance, User
+from engine.privacy.organisations import UNKNOWN
 from engine.registry import NS, load_version
 from engine.runtime import Outcome, Runtime
 from engine.timers import FiredTimers, fire_due_timers
@@ -128,14 +129,22 @@ class ProcessDriver:
         self.db, self.runtime, self.clock = db, runtime, clock
         self._users: dict[str, User] = {}
 
-    def user(self, role: str) -> User:
-        """The test user who holds `role` (and only that role)."""
-        if role not in self._users:
+    def user(self, role: str, scope: str | None = None) -> User:
+        """The test user who holds `role` (and only that role), in the gemeente or organisation of `scope`."""
+        queue = f"{role}|{scope}" if scope else role
+        if queue not in self._users:
+            kind, _, value = (scope or "").partition(":")
+            assert value != UNKNOWN, f"a {role} task for an unknown {kind} reaches no one"
             with self.db.transaction() as session:
-                self._users[role] = create_user(
-                    session, username=f"test.{role}"[:64], display_name=f"Test {role}", roles=[role]
+                self._users[queue] = create_user(
+                    session,
+                    username=f"test.{role}.{value}".strip(".")[:64],
+                    display_name=f"Test {role}",
+                    roles=[role],
+                    organisation=value if kind == "org" else None,
+                    gemeenten=[value] if kind == "gm" else [],
                 )
-        return self._users[role]
+        return self._users[queue]
 
     def start(self, process_key: str, data: dict[str, Any] | None = None, *, as_role: str) -> int:
         """Start a process as the holder of `as_role`; returns the instance id."""
@@ -159,7 +168,9 @@ class ProcessDriver:
 
     def _worker(self, instance_id: int, task: InboxRow) -> User:
         if task.role is not None:
-            return self.user(task.role)
+            with self.db.reader() as session:
+                scope = session.get_one(HumanTask, task.id).scope
+            return self.user(task.role, scope)
         with self.db.reader() as session:
             row = session.get(Instance, instance_id)
             assert row is not None

@@ -47,6 +47,7 @@ CRITERIA_MET = {
     "criterium_systeemimpact_motivering": "Twee kinderen in het gezin.",
     "criterium_lokale_veiligheid": False,
     "criterium_lokale_veiligheid_motivering": "Geen gebiedsgebonden problematiek.",
+    "verrijking_bij": "Politie",
 }
 VERRIJKING = {"bijdragen": [{"organisatie": "Veilig Thuis", "informatie": "Twee eerdere meldingen in 2025."}]}
 TERUGKOPPELING = {

@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 
 from engine.models import AuditEvent
 from tests.web.conftest import login
-from tests.web.helpers import open_task_id, page_token, start_melding
+from tests.web.helpers import open_task_id, page_token, start_melding, user
 
 
 def complete_beoordeling(app: Flask, instance_id: int, username: str = "sven") -> None:
@@ -147,3 +147,72 @@ def test_routes__every_state_changing_route_needs_a_csrf_token(app: Flask, as_us
         assert client.post(path, data={"collega": "sanne", "reden": "x", "naam": "x"}).status_code == 400, path
     with app.extensions["zvh"].db.reader() as session:
         assert session.query(AuditEvent).filter(AuditEvent.action.in_(["claim", "reassign"])).count() == 0
+
+
+def test_noodtoegang__a_zvh_colleague_states_a_reason_then_sees_the_case(app: Flask, as_user) -> None:
+    instance_id = start_melding(app)
+    pim = as_user("pim")
+
+    refused = pim.get(f"/zaken/{instance_id}")
+    assert refused.status_code == 404
+    assert "Noodtoegang vragen" in refused.get_data(as_text=True)
+    assert pim.get("/zaken/999999").get_data(as_text=True).count("Noodtoegang vragen") == 1, "same answer"
+    token = page_token(pim, f"/zaken/{instance_id}/noodtoegang")
+    typed = "<b>Acute</b> dreiging"
+    empty = pim.post(f"/zaken/{instance_id}/noodtoegang", data={"csrf_token": token, "reden": "   "})
+    assert empty.status_code == 422 and "Dit veld is verplicht." in empty.get_data(as_text=True)
+    assert pim.get(f"/zaken/{instance_id}").status_code == 404, "nothing granted without a reason"
+
+    granted = pim.post(f"/zaken/{instance_id}/noodtoegang", data={"csrf_token": token, "reden": typed})
+
+    assert granted.status_code == 302
+    page = pim.get(f"/zaken/{instance_id}").get_data(as_text=True)
+    assert "Fenna Fictief" in page and "noodtoegang" in page
+    with app.extensions["zvh"].db.reader() as session:
+        event = session.query(AuditEvent).filter_by(action="noodtoegang").one()
+    assert (event.actor, event.details["reason"]) == ("pim", typed)
+
+
+def test_noodtoegang__is_not_offered_to_partners(app: Flask, as_user) -> None:
+    instance_id = start_melding(app)
+    otto = as_user("otto")
+
+    page = otto.get(f"/zaken/{instance_id}")
+    token = page_token(otto, "/taken")
+    asked = otto.post(f"/zaken/{instance_id}/noodtoegang", data={"csrf_token": token, "reden": "Nieuwsgierig"})
+
+    assert page.status_code == 404 and "Noodtoegang" not in page.get_data(as_text=True)
+    assert asked.status_code == 404
+    with app.extensions["zvh"].db.reader() as session:
+        assert session.query(AuditEvent).filter_by(action="noodtoegang").count() == 0
+
+
+def test_participant__removed_with_a_reason_loses_access(app: Flask) -> None:
+    instance_id = start_melding(app)
+    pim, otto = app.test_client(), app.test_client()
+    login(pim, "pim")
+    login(otto, "otto")
+    token = page_token(pim, f"/zaken/{instance_id}/noodtoegang")
+    pim.post(f"/zaken/{instance_id}/noodtoegang", data={"csrf_token": token, "reden": "Overdracht procesregie"})
+    pim.post(
+        f"/zaken/{instance_id}/deelnemers",
+        data={"csrf_token": token, "collega": "otto", "reden": "Gemeente levert woonbegeleiding"},
+    )
+    assert otto.get(f"/zaken/{instance_id}").status_code == 200
+    otto_id = user(app, "otto").id
+    token = page_token(pim, f"/zaken/{instance_id}")
+
+    without_reason = pim.post(
+        f"/zaken/{instance_id}/deelnemers/{otto_id}/verwijderen", data={"csrf_token": token, "reden": ""}
+    )
+    assert without_reason.status_code == 302
+    assert otto.get(f"/zaken/{instance_id}").status_code == 200
+    pim.post(
+        f"/zaken/{instance_id}/deelnemers/{otto_id}/verwijderen",
+        data={"csrf_token": token, "reden": "Woonbegeleiding afgerond"},
+    )
+
+    assert otto.get(f"/zaken/{instance_id}").status_code == 404
+    with app.extensions["zvh"].db.reader() as session:
+        event = session.query(AuditEvent).filter_by(action="participant_removed").one()
+    assert event.details["reason"] == "Woonbegeleiding afgerond"

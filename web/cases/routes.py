@@ -5,17 +5,40 @@ from __future__ import annotations
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import login_required
 
-from engine.access import PARTICIPANT_MANAGERS, add_participant, my_instances, visible_instance
-from engine.audit import record_view
+from engine.access import (
+    PARTICIPANT_MANAGERS,
+    add_participant,
+    emergency_access,
+    may_ask_emergency_access,
+    my_instances,
+    remove_participant,
+    visible_instance,
+)
 from engine.cases import case_view
 from engine.errors import InvalidInput, NotFound
+from engine.models import User
+from engine.privacy.accesslog import record_read
+from engine.privacy.organisations import organisation_name
 from engine.users import get_user
+from web.privacy.context import log_refusal
 from web.schema_form import field_labels, label_for
 from web.services import me, now, reader, runtime, transaction
 
 bp = Blueprint("cases", __name__)
+
+#: How someone came to take part in a case, in words.
+PARTICIPANT_REASONS = {
+    "started": lazy_gettext("gestart"),
+    "worked_on": lazy_gettext("werkte mee"),
+    "added": lazy_gettext("toegevoegd"),
+    "assigned": lazy_gettext("taak toegewezen"),
+    "vervanging": lazy_gettext("vervanger"),
+    "noodtoegang": lazy_gettext("noodtoegang"),
+    "monitor": lazy_gettext("via bewaking"),
+}
 
 
 @bp.get("/zaken")
@@ -30,9 +53,16 @@ def index() -> ResponseReturnValue:
 @login_required
 def case(instance_id: int) -> ResponseReturnValue:
     user = me()
-    with transaction() as session:
-        view = case_view(session, runtime(), user=user, instance_id=instance_id)
-        record_view(session, actor=user.username, instance_id=instance_id, what="case", at=now())
+    try:
+        with transaction() as session:
+            view = case_view(session, runtime(), user=user, instance_id=instance_id)
+            record_read(session, user=user, instance_id=instance_id, object_type="case", at=now())
+    except NotFound as error:
+        if not may_ask_emergency_access(user):
+            raise
+        log_refusal(error)
+        # The same answer whether or not the case exists: only a reasoned, logged request tells.
+        return render_template("cases/no_access.html", instance_id=instance_id, message=error.message), 404
     labels = {id(entry): field_labels(entry.form.resolved_schema) for entry in view.timeline if entry.form}
     return render_template(
         "cases/case.html",
@@ -40,6 +70,8 @@ def case(instance_id: int) -> ResponseReturnValue:
         labels=labels,
         label_for=label_for,
         may_add=bool(user.role_keys & PARTICIPANT_MANAGERS),
+        participant_reasons=PARTICIPANT_REASONS,
+        organisation_name=organisation_name,
         now=now(),
     )
 
@@ -48,8 +80,9 @@ def case(instance_id: int) -> ResponseReturnValue:
 @login_required
 def diagram(instance_id: int) -> ResponseReturnValue:
     """The diagram XML and which elements are done, current or waiting (for the bpmn-js viewer)."""
-    with reader() as session:
+    with transaction() as session:
         view = case_view(session, runtime(), user=me(), instance_id=instance_id)
+        record_read(session, user=me(), instance_id=instance_id, object_type="diagram", at=now())
     return jsonify(
         {
             "xml": view.diagram,
@@ -84,3 +117,47 @@ def add(instance_id: int) -> ResponseReturnValue:
     else:
         flash(_("%(naam)s neemt nu deel aan deze zaak.", naam=colleague.display_name), "success")
     return redirect(url_for("cases.case", instance_id=instance_id))
+
+
+@bp.post("/zaken/<int:instance_id>/deelnemers/<int:user_id>/verwijderen")
+@login_required
+def remove(instance_id: int, user_id: int) -> ResponseReturnValue:
+    """End a colleague's access to the case (need-to-know ended, logged with the reason)."""
+    try:
+        with transaction() as session:
+            colleague = session.get(User, user_id)
+            if colleague is None:
+                raise NotFound(_("Die collega bestaat niet."))
+            remove_participant(
+                session,
+                instance_id=instance_id,
+                actor=me(),
+                user=colleague,
+                reason=request.form.get("reden", ""),
+                at=now(),
+            )
+    except InvalidInput as error:
+        flash(error.message, "error")
+    else:
+        flash(_("%(naam)s neemt niet meer deel aan deze zaak.", naam=colleague.display_name), "success")
+    return redirect(url_for("cases.case", instance_id=instance_id))
+
+
+@bp.route("/zaken/<int:instance_id>/noodtoegang", methods=["GET", "POST"])
+@login_required
+def emergency(instance_id: int) -> ResponseReturnValue:
+    """Noodtoegang: open a case one does not take part in after stating why (flagged for the FG)."""
+    if not may_ask_emergency_access(me()):
+        raise NotFound(_("Deze zaak bestaat niet of u heeft er geen toegang toe."))
+    reason = request.form.get("reden", "")
+    if request.method == "POST":
+        try:
+            with transaction() as session:
+                emergency_access(session, instance_id=instance_id, actor=me(), reason=reason, at=now())
+        except InvalidInput as error:
+            return render_template(
+                "cases/emergency.html", instance_id=instance_id, reason=reason, errors=error.fields
+            ), 422
+        flash(_("Noodtoegang is vastgelegd; u heeft 24 uur toegang tot deze zaak."), "success")
+        return redirect(url_for("cases.case", instance_id=instance_id))
+    return render_template("cases/emergency.html", instance_id=instance_id, reason=reason, errors={})

@@ -21,11 +21,14 @@ from engine.audit import record
 from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.inbox import audiences
 from engine.models import HumanTask, Instance, Participant, User
+from engine.privacy.visibility import confidential_filter, emergency_refusal
 
 #: Roles that may add a colleague to a case they take part in, or remove one.
 PARTICIPANT_MANAGERS = frozenset({"procesregisseur", "coordinator", "zorgcoordinator", "re_integratiecoordinator"})
 #: Who may ask for noodtoegang: people of the ZVH (partners ask the ZVH), and coordinators and managers.
 EMERGENCY_ROLES = frozenset({"coordinator", "manager"})
+#: Roles that look after the system, not after cases: they never need a case's content.
+SYSTEM_ONLY_ROLES = frozenset({"beheerder", "procesbeheerder"})
 #: How long noodtoegang lasts; then the case is closed to them again unless someone adds them as a participant.
 EMERGENCY_ACCESS = timedelta(hours=24)
 _MAX_REASON = 2000
@@ -75,7 +78,9 @@ def may_view(session: Session, user: User, instance_id: int, *, at: datetime | N
     """Whether `user` may see this instance at all (at `at`, None: now)."""
     takes_part = exists().where(Participant.instance_id == instance_id, Participant.user_id == user.id, _current(at))
     has_task = exists().where(HumanTask.instance_id == instance_id, HumanTask.audience.in_(audiences(user)))
-    return bool(session.scalar(select(takes_part | has_task)))
+    # A secret case (vertrouwelijkheid geheim, zeer_geheim) only for explicit participants and assignees.
+    allowed = exists().where(Instance.id == instance_id, confidential_filter(user, at=at))
+    return bool(session.scalar(select((takes_part | has_task) & allowed)))
 
 
 def visible_instance(session: Session, user: User, instance_id: int, *, at: datetime | None = None) -> Instance:
@@ -165,8 +170,10 @@ def remove_participant(
 
 
 def may_ask_emergency_access(user: User) -> bool:
-    """Whether `user` may open a case they do not take part in by stating a reason (noodtoegang)."""
-    return user.organisation == "zvh" or bool(user.role_keys & EMERGENCY_ROLES)
+    """Whether `user` may open a case they do not take part in by stating a reason (noodtoegang): a ZVH
+    professional who works on cases (not only on the system), a coordinator or a manager."""
+    works_on_cases = bool(user.role_keys - SYSTEM_ONLY_ROLES)
+    return (user.organisation == "zvh" and works_on_cases) or bool(user.role_keys & EMERGENCY_ROLES)
 
 
 def emergency_access(
@@ -181,6 +188,8 @@ def emergency_access(
         raise NotFound("Deze zaak bestaat niet (meer).")
     if may_view(session, actor, instance_id, at=at):
         return instance
+    if (refusal := emergency_refusal(actor, instance)) is not None:
+        raise PermissionDenied(refusal)
     take_part(
         session,
         instance_id=instance_id,

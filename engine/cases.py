@@ -13,10 +13,12 @@ from sqlalchemy.orm import Session
 
 from engine.access import participants, visible_instance
 from engine.audit import events_for_instance
+from engine.errors import NotFound
 from engine.forms import Form
 from engine.inbox import InboxRow, list_tasks
 from engine.instance import WorkflowInstance
 from engine.models import AuditEvent, Instance, Participant, User
+from engine.privacy.visibility import case_classes, may_see_confidential, redact
 from engine.runtime import Runtime
 from engine.spiff import role_key
 
@@ -78,7 +80,7 @@ def _all_tasks(loaded: WorkflowInstance) -> Iterator[Any]:
         yield from part.tasks.values()
 
 
-def _submitted(loaded: WorkflowInstance) -> dict[str, tuple[Form | None, dict[str, Any]]]:
+def submitted_values(loaded: WorkflowInstance) -> dict[str, tuple[Form | None, dict[str, Any]]]:
     """Per completed human task (by task id): its form and the values that were submitted with it."""
     submitted: dict[str, tuple[Form | None, dict[str, Any]]] = {}
     for task in _all_tasks(loaded):
@@ -91,7 +93,8 @@ def _submitted(loaded: WorkflowInstance) -> dict[str, tuple[Form | None, dict[st
     return submitted
 
 
-def _start_values(loaded: WorkflowInstance) -> tuple[Form | None, dict[str, Any]]:
+def start_values(loaded: WorkflowInstance) -> tuple[Form | None, dict[str, Any]]:
+    """The start form and the values the case was started with."""
     form = loaded.version.start_form
     if not form.name:
         return None, {}
@@ -99,7 +102,8 @@ def _start_values(loaded: WorkflowInstance) -> tuple[Form | None, dict[str, Any]
     return form, {key: data[key] for key in form.fields if key in data}
 
 
-def _element_name(loaded: WorkflowInstance, element_id: str | None) -> str | None:
+def element_name(loaded: WorkflowInstance, element_id: str | None) -> str | None:
+    """The name of a BPMN element as the model writes it (its id when it has none)."""
     for spec in [loaded.version.spec, *loaded.version.subprocess_specs.values()]:
         task_spec = spec.task_specs.get(element_id) if element_id else None
         if task_spec is not None:
@@ -140,10 +144,13 @@ def case_view(session: Session, runtime: Runtime, *, user: User, instance_id: in
     """The case page of one instance for `user` (`NotFound` when they may not see it)."""
     now = runtime.clock.now()
     instance = visible_instance(session, user, instance_id, at=now)
+    if not may_see_confidential(session, user, instance, at=now):
+        raise NotFound("Deze zaak bestaat niet of u heeft er geen toegang toe.")
+    classes = case_classes(session, user, instance, at=now)
     loaded = runtime.load(session, instance_id)
     events = events_for_instance(session, instance_id)
     names = {u.username: u.display_name for u in session.scalars(select(User))}
-    submitted = _submitted(loaded)
+    submitted = submitted_values(loaded)
     timeline = []
     for event in events:
         if event.action not in TIMELINE_ACTIONS:
@@ -153,7 +160,7 @@ def case_view(session: Session, runtime: Runtime, *, user: User, instance_id: in
         if event.action == "complete" and event.task_id in submitted:
             form, values = submitted[event.task_id]
         elif event.action == "start":
-            form, values = _start_values(loaded)
+            form, values = start_values(loaded)
         timeline.append(
             TimelineEntry(
                 at=event.at,
@@ -161,10 +168,10 @@ def case_view(session: Session, runtime: Runtime, *, user: User, instance_id: in
                 action=event.action,
                 summary=event.summary,
                 element_id=event.element_id,
-                element_name=_element_name(loaded, event.element_id),
-                reason=(event.details or {}).get("reason"),
+                element_name=element_name(loaded, event.element_id),
+                reason=(event.details or {}).get("reason") or (event.details or {}).get("note"),
                 form=form,
-                values=values,
+                values=redact(form, values, user, classes=classes) if form else values,
             )
         )
     completed, current, waiting = _element_states(loaded)

@@ -17,6 +17,7 @@ from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
 from engine.errors import InvalidInput
+from engine.privacy.visibility import classified_fields, visibility_problem
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
@@ -315,7 +316,7 @@ def check_schema(
     except SchemaError as error:
         location = "/".join(str(part) for part in error.absolute_path) or "(top level)"
         return f"not a valid JSON Schema at {location}: {error.message}"
-    if reason := _pattern_problems(schema):
+    if reason := _pattern_problems(schema) or visibility_problem(schema):
         return reason
     try:
         _inline(schema, _registry({**(resources or {}), name: schema}).resolver(name), budget=_Budget())
@@ -438,6 +439,11 @@ class Form:
     def resolved_schema(self) -> dict[str, Any]:
         """The schema with all `$ref`s inlined: what a form renderer walks."""
         return dict(_inline(self.schema, self._registry.resolver(self.name)))
+
+    @cached_property
+    def visibility_classes(self) -> dict[str, str]:
+        """Dotted path → visibility class of every classified part of the form (engine.privacy.visibility)."""
+        return classified_fields(self.resolved_schema)
 
     @property
     def title(self) -> str:

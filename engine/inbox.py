@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.models import HumanTask, SavedFilter, User
 from engine.privacy.organisations import role_queues
+from engine.privacy.visibility import confidential_parameters, confidential_task_clause
 
 COORDINATOR_ROLES = frozenset({"coordinator", "manager"})
 
@@ -158,6 +159,8 @@ class _Shape:
     by_gemeente: bool = False
     due: Due | None = None
     by_case_number: bool = False
+    #: a user's own view: a secret case's tasks only for its explicit participants and assignees
+    confidential: bool = False
     sort: Sort = "due"
     descending: bool = False
 
@@ -184,6 +187,8 @@ def _statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
         conditions.append(HumanTask.due_at.is_(None))
     if shape.by_case_number:
         conditions.append(HumanTask.case_number.ilike(bindparam("case_number"), escape="\\"))
+    if shape.confidential:
+        conditions.append(confidential_task_clause())
     order = [column.desc() if shape.descending else column for column in _ORDERS[shape.sort]]
     count = select(func.count()).select_from(HumanTask).where(*conditions)
     # Sort and cut on the index first, then read the few rows of the page.
@@ -221,6 +226,7 @@ def inbox(session: Session, *, user: User, query: InboxQuery, now: datetime) -> 
     audience = tab_audiences(user, query.tab)
     shape = _Shape(
         by_audience=audience is not None,
+        confidential=audience is not None,
         by_process=query.process is not None,
         by_gemeente=query.gemeente is not None,
         due=query.due,
@@ -237,6 +243,7 @@ def inbox(session: Session, *, user: User, query: InboxQuery, now: datetime) -> 
         "case_number": _like(query.case_number or ""),
         "limit": query.per_page,
         "offset": (query.page - 1) * query.per_page,
+        **confidential_parameters(user, at=now),
     }
     return _run(session, shape, parameters, with_total=True)
 
@@ -248,8 +255,8 @@ def tab_counts(session: Session, *, user: User) -> dict[str, int]:
         if tab == "team" and not may_see_team(user):
             continue
         audience = tab_audiences(user, tab)
-        count, _ = _statements(_Shape(by_audience=audience is not None))
-        counts[tab] = session.scalar(count, {"audiences": audience}) or 0
+        count, _ = _statements(_Shape(by_audience=audience is not None, confidential=audience is not None))
+        counts[tab] = session.scalar(count, {"audiences": audience, **confidential_parameters(user)}) or 0
     return counts
 
 
@@ -264,13 +271,19 @@ def list_tasks(
     with_total: bool = True,
 ) -> InboxPage:
     """Open tasks, earliest deadline first; only those `user` may work on when a user is given."""
-    shape = _Shape(by_audience=user is not None, by_instance=instance_id is not None, by_task=task_id is not None)
+    shape = _Shape(
+        by_audience=user is not None,
+        confidential=user is not None,
+        by_instance=instance_id is not None,
+        by_task=task_id is not None,
+    )
     parameters: dict[str, Any] = {
         "audiences": audiences(user) if user is not None else None,
         "instance_id": instance_id,
         "task_id": task_id,
         "limit": limit,
         "offset": offset,
+        **(confidential_parameters(user) if user is not None else {}),
     }
     return _run(session, shape, parameters, with_total=with_total)
 

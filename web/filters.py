@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
+
+from engine.privacy.visibility import Redacted
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -19,7 +22,18 @@ def local_datetime(moment: datetime | None) -> str:
 
 
 def display_value(value: Any) -> str:
-    """A process value as readable text (lists joined, groups summarised, booleans as ja/nee)."""
+    """A process value as readable text (lists joined, groups summarised, booleans as ja/nee).
+
+    A value the user may not see (engine.privacy.visibility) is shown as "afgeschermd" with a lock.
+    """
+    if isinstance(value, Redacted):
+        return redacted_label()
+    return _plain(value)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, Redacted):
+        return _("afgeschermd")
     if value is None or value == "" or value == []:
         return "–"
     if isinstance(value, bool):
@@ -27,10 +41,18 @@ def display_value(value: Any) -> str:
     if isinstance(value, (datetime, date)):
         return local_datetime(value) if isinstance(value, datetime) else value.strftime("%d-%m-%Y")
     if isinstance(value, dict):
-        return ", ".join(f"{key}: {display_value(item)}" for key, item in value.items() if item not in (None, ""))
+        return ", ".join(f"{key}: {_plain(item)}" for key, item in value.items() if item not in (None, ""))
     if isinstance(value, list):
-        return "; ".join(display_value(item) for item in value)
+        return "; ".join(_plain(item) for item in value)
     return str(value)
+
+
+def redacted_label() -> Markup:
+    """A lock and "afgeschermd", with the reason in words for screen readers (the lock itself is not read)."""
+    return Markup(
+        '<span class="zvh-afgeschermd"><span aria-hidden="true">🔒 </span>{}'
+        '<span class="zvh-schermlezer"> ({})</span></span>'
+    ).format(_("afgeschermd"), _("u heeft geen toegang tot deze gegevens"))
 
 
 def status_label(status: str) -> str:
@@ -69,6 +91,7 @@ def init_app(app: Flask) -> None:
 
     app.add_template_filter(local_datetime)
     app.add_template_filter(display_value)
+    app.add_template_global(redacted_label)
     app.add_template_filter(id, "id")
     app.add_template_global(status_label)
     app.add_template_global(action_label)

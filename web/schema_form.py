@@ -21,6 +21,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from engine.forms import MAX_ROWS
+from engine.privacy.visibility import Redacted
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -318,6 +319,8 @@ class FieldView:
     rows: list[RowView] = field(default_factory=list)
     add_action: str | None = None
     add_label: str | None = None
+    #: the value is hidden from this user (a field class they lack): shown read-only as "afgeschermd"
+    redacted: bool = False
 
     @property
     def id(self) -> str:
@@ -446,6 +449,9 @@ class _RenderContext:
             help=str(help_text) if help_text else None,
             errors=self.errors.get(path, ()),
         )
+        if isinstance(value, Redacted):
+            view.read_only = view.redacted = True
+            return view
         shape = _shape(spec)
         if shape == "object":
             view.kind = "group"

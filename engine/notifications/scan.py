@@ -30,6 +30,7 @@ from engine.models import (
 from engine.monitor import DEFAULT_WARNING, MonitorFilter, stalled
 from engine.notifications.bell import DIALECT_INSERTS, Kind
 from engine.privacy.organisations import role_queues
+from engine.privacy.visibility import SECRET_LEVELS, confidential_readers
 
 #: Incidents go to the people who watch over all cases (managers, to the monitor) and to the beheerders who repair
 #: them (to the list of stalled cases with its retry); never to the case itself, whose contents they may not see.
@@ -119,18 +120,34 @@ def _task_notifications(
         )
     ).all()
     holders = _role_holders(session, (t.role for t in [*new, *deadlines] if t.role and t.assignee_id is None))
+    readers = _secret_case_readers(session, {t.instance_id for t in [*new, *deadlines]}, now=now)
+
+    def recipients(task: Any) -> list[int]:
+        allowed = readers.get(task.instance_id)
+        return [u for u in _task_recipients(task, holders) if allowed is None or u in allowed]
+
     rows = [
         _notification(user_id, "new_task", f"new_task:{t.id}", _task_title(t), f"/taken/{t.id}", t.instance_id)
         for t in new
-        for user_id in _task_recipients(t, holders)
+        for user_id in recipients(t)
     ]
     for t in deadlines:
         reason = "deadline_passed" if t.due_at <= now else "deadline_near"
         rows += [
             _notification(user_id, "deadline", f"{reason}:{t.id}", _task_title(t), f"/taken/{t.id}", t.instance_id)
-            for user_id in _task_recipients(t, holders)
+            for user_id in recipients(t)
         ]
     return rows
+
+
+def _secret_case_readers(session: Session, instance_ids: set[int], *, now: datetime) -> dict[int, frozenset[int]]:
+    """Who may see each secret case among `instance_ids` (vertrouwelijkheid geheim or higher); others are absent."""
+    if not instance_ids:
+        return {}
+    secret = session.scalars(
+        select(Instance).where(Instance.id.in_(sorted(instance_ids)), Instance.vertrouwelijkheid.in_(SECRET_LEVELS))
+    )
+    return {case.id: confidential_readers(session, case, at=now) or frozenset() for case in secret}
 
 
 def _assignment_notifications(session: Session, *, since: datetime, now: datetime) -> list[dict[str, Any]]:

@@ -277,7 +277,11 @@ OPENAPI: dict[str, Any] = {
                             "ui_schema": {"type": "object"},
                             "data": {
                                 "type": "object",
-                                "description": "The case's current values of the form's fields.",
+                                "description": (
+                                    "The case's current values of the form's fields. A read-only field in a"
+                                    " visibility class (x-zvh-visibility) the caller lacks holds the text"
+                                    " 'afgeschermd' instead; sent back, it leaves the stored value as it is."
+                                ),
                             },
                             "instructions": {
                                 "type": ["string", "null"],

@@ -14,14 +14,19 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import uuid
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from celery import Celery
+from celery.signals import task_prerun
 
 from engine import notifications
+from engine.audit import AccessContext, set_access
 from engine.config import Settings
 from engine.db import Database
+from engine.privacy.retention import run_retention_job
 from engine.runtime import Runtime
 from engine.timers import due_instances, fire_due_timers, fire_instance_timers
 
@@ -75,6 +80,8 @@ def make_celery(settings: Settings, timing: JobTiming | None = None) -> Celery:
         beat_schedule={
             "dispatch-due-timers": {"task": "zvh.dispatch_due_timers", "schedule": timing.timer_interval},
             "run-notification-jobs": {"task": "zvh.run_notification_jobs", "schedule": timing.notification_interval},
+            # Hourly, but it works once a day (a job mark): a day missed while beat was down is caught up.
+            "run-retention-job": {"task": "zvh.run_retention_job", "schedule": 3600.0},
         },
     )
     return app
@@ -89,6 +96,12 @@ class _Services:
     settings: Settings
     db: Database
     runtime: Runtime
+
+
+@task_prerun.connect
+def _job_access(task_id: str | None = None, **_: Any) -> None:
+    """What a job writes to the audit log carries the job's id as its request id."""
+    set_access(AccessContext(request_id=f"job-{task_id}", client="job"))
 
 
 @cache
@@ -125,6 +138,13 @@ def run_notification_jobs() -> None:
     notifications.run_notification_jobs(services.db, services.settings, now=services.runtime.clock.now())
 
 
+@celery_app.task(name="zvh.run_retention_job", expires=3600, ignore_result=True)
+def retention_job() -> None:
+    """(Beat) once a day: tell managers and the FG how many cases are due for destruction or lack a retention."""
+    services = _services()
+    run_retention_job(services.db, now=services.runtime.clock.now())
+
+
 class EmbeddedJobLoop(threading.Thread):
     """Without Redis there is no worker or beat: run the periodic jobs from a daemon thread of `zvh serve`."""
 
@@ -142,7 +162,8 @@ class EmbeddedJobLoop(threading.Thread):
                 return
 
     def run_once(self) -> None:
-        """One round: fire the due timers, then the notification jobs; a job that fails is tried again next round."""
+        """One round: due timers, notification jobs, the daily retention job; a failed job is tried again next round."""
+        set_access(AccessContext(request_id=f"job-{uuid.uuid4().hex}", client="job"))
         try:
             for fired in fire_due_timers(self.db, self.runtime):
                 log.info("timers fired", extra={"instance": fired.instance_id, "elements": fired.element_ids})
@@ -152,3 +173,7 @@ class EmbeddedJobLoop(threading.Thread):
             notifications.run_notification_jobs(self.db, self.settings, now=self.runtime.clock.now())
         except Exception:
             log.exception("notification jobs failed; retrying next round")
+        try:
+            run_retention_job(self.db, now=self.runtime.clock.now())
+        except Exception:
+            log.exception("retention job failed; retrying next round")

@@ -37,6 +37,7 @@ from engine.forms import CONFIRMATION, Form, check_schema
 from engine.models import ProcessVersion
 from engine.monitor.norms import Norm, parse_norm
 from engine.privacy.organisations import ALL, SCOPE_PROPERTY, Scope, default_scope, parse_scope
+from engine.privacy.retention_rules import RetentionRules, parse_from_fields, parse_period, retention_rules
 from engine.sandbox import Mode, check_compiles
 from engine.spiff import ZvhParser, role_key
 
@@ -393,6 +394,12 @@ def _norm_problems(root: etree._Element, filename: str) -> list[Problem]:
             parse_norm(_element_properties(element))
         except ValueError as error:
             problems.append(Problem(filename, element.get("id"), str(error)))
+    for element in root.xpath(".//bpmn:process | .//bpmn:endEvent", namespaces=NS):
+        try:
+            parse_period(_element_properties(element))
+            parse_from_fields(_element_properties(element))
+        except ValueError as error:
+            problems.append(Problem(filename, element.get("id"), str(error)))
     return problems
 
 
@@ -695,6 +702,8 @@ class LoadedVersion:
     process_norm: Norm | None
     #: who sees a lane's tasks, by role; roles not in it take their default (engine.privacy.organisations)
     lane_scopes: dict[str, Scope] = field(default_factory=dict)
+    #: how long a case's data is kept, per end state (engine.privacy.retention_rules)
+    retention: RetentionRules = field(default_factory=RetentionRules)
 
     def scope_of(self, role: str | None) -> Scope:
         """Which holders of `role` see its tasks in this process."""
@@ -755,6 +764,7 @@ def _loaded_from(validated: ValidatedBundle) -> LoadedVersion:
         step_norms=_step_norms(validated),
         process_norm=parse_norm(validated.process_properties.get(validated.process_key, {})),
         lane_scopes=validated.lane_scopes,
+        retention=retention_rules(validated.process_key, validated.spec, validated.process_properties),
     )
 
 

@@ -56,6 +56,8 @@ from engine.models import (
 )
 from engine.privacy.organisations import role_queues
 from engine.privacy.persons import index_persons
+from engine.privacy.retention import update_retention
+from engine.privacy.visibility import protect_submission
 from engine.projection import inbox_fields, next_tasks_for, project
 from engine.registry import LoadedVersion, latest_version, list_processes, load_version
 from engine.sandbox import Sandbox
@@ -157,6 +159,8 @@ class Runtime:
         row = session.scalar(_INSTANCE_FOR_UPDATE if for_update else _INSTANCE, {"instance_id": instance_id})
         if row is None:
             raise NotFound(f"Instance {instance_id} does not exist.")
+        if row.destroyed_at is not None:
+            raise NotFound("Deze zaak is vernietigd.")
         version = load_version(row.process_version)
         workflow = restore_workflow(
             row.state,
@@ -496,7 +500,9 @@ class Runtime:
         spiff_task = instance.find_task(task_id)
         if spiff_task is None or spiff_task.state != TaskState.READY:
             raise Conflict("This task was completed by someone else in the meantime; nothing was saved.")
-        values = instance.version.form_for(spiff_task.task_spec).validate(data or {}, locale=locale)
+        form = instance.version.form_for(spiff_task.task_spec)
+        # "afgeschermd" sent back for a field the actor may not see (a class they lack) never replaces its value.
+        values = form.validate(protect_submission(form, data or {}, spiff_task.data, actor), locale=locale)
 
         def advance() -> None:
             spiff_task.set_data(**values)
@@ -769,6 +775,7 @@ class Runtime:
         row.next_timer_due_at = min(due_dates) if due_dates and active else None
         process_norm = instance.version.process_norm
         row.stall_at = process_norm.due(row.last_progress_at) if process_norm and active else None
+        update_retention(instance, data)
         try:
             with session.no_autoflush:
                 project(session, instance, ready, now, actor_id=actor.id if actor else None)

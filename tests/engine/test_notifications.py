@@ -387,6 +387,7 @@ def test_preferences__default_to_the_app_only_and_are_stored_per_kind(db: Databa
             "deadline": (True, True),
             "stalled": (False, False),
             "incident": (True, False),
+            "retention": (True, False),
         }
 
 

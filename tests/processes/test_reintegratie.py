@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.errors import InvalidInput, PermissionDenied
+from engine.privacy.retention import due_for_destruction
 from tests.processes.harness import ProcessDriver, days
 
 KEY = "reintegratie"
@@ -299,6 +300,35 @@ def test_bewaartermijn__the_data_is_destroyed_and_the_case_closed(driver: Proces
     assert (data["vernietigd_op"], data["persoonsgegevens_gewist_op"]) == ("2026-12-18", "2026-12-16")
     row = driver.instance(instance)
     assert (row.subject_person, row.gemeente) == (None, "Breda")
+    # The step schedules the real destruction: due now, so the next daily run lists it for a four-eyes list.
+    assert row.retention_due_at == driver.clock.now()
+    assert row.retention_rule == "reintegratie/End_vernietigd P0D vanaf einde"
+    with driver.db.reader() as session:
+        assert [case.instance_id for case in due_for_destruction(session, driver.clock.now())] == [instance]
+
+
+def test_bewaartermijn__counts_from_the_release_whatever_path_the_case_took(driver: ProcessDriver) -> None:
+    instance = arranging(driver)  # a basisvoorwaarde is never arranged, the release never reported
+
+    row = driver.instance(instance)
+
+    assert row.status != "completed"
+    assert row.retention_rule == "reintegratie/proces P6M vanaf detentie.datum_uit"
+    assert row.retention_due_at == local(2026, 12, 30, 0, 0)
+    advance_to(driver, local(2026, 12, 30, 0, 0))
+    with driver.db.reader() as session:
+        assert instance in [case.instance_id for case in due_for_destruction(session, driver.clock.now())]
+
+
+def test_bewaartermijn__the_reported_release_date_replaces_the_expected_one(driver: ProcessDriver) -> None:
+    instance = released(driver, {**EINDE, "datum_uit_definitief": "2026-08-31"})
+
+    row = driver.instance(instance)
+
+    assert (row.retention_rule, row.retention_due_at) == (
+        "reintegratie/proces P6M vanaf datum_uit_definitief",
+        local(2027, 2, 28, 0, 0),
+    )
 
 
 def test_bewaartermijn__destruction_closes_the_case_even_with_nazorg_still_open(driver: ProcessDriver) -> None:

@@ -1,0 +1,1 @@
+"""Retention periods and destruction lists (managers and the privacyfunctionaris)."""

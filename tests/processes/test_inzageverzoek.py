@@ -11,8 +11,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from engine.errors import PermissionDenied
+from engine.models import AuditEvent, HumanTask
 from tests.processes.harness import ProcessDriver, days, start_roles
 
 VERZOEK = {
@@ -34,12 +36,23 @@ ID_OPVRAGEN = {
     "id_opgevraagd_via": "brief",
     "gevraagde_gegevens": "Afgeschermde kopie van het ID-bewijs.",
 }
+PERSOON = {"naam_betrokkene": "Karel Testpersoon", "bsn_betrokkene": "111222333"}
 ZOEKEN = {
     "doorzochte_bronnen": ["casusdossiers", "registratiesysteem", "toegangslogging"],
     "gegevens_aangetroffen": True,
     "aantal_documenten": 14,
     "logging_overzicht_gemaakt": True,
 }
+ZOEKEN_MET_PARTNERS = {**ZOEKEN, "partner_organisaties": ["Politie", "GGZ"]}
+GEEN_BEZWAAR = {"standpunt": {"oordeel": "geen_bezwaar"}}
+BEZWAAR_DEELS = {
+    "standpunt": {
+        "oordeel": "deels_bezwaar",
+        "grond": "art_41_uavg_d_strafbare_feiten",
+        "toelichting": "Een lopend onderzoek: het proces-verbaal van maart niet verstrekken.",
+    }
+}
+AFSCHERMING = {"afscherming": [{"onderdeel": "12-0123456789", "grond": "rechten_van_anderen"}]}
 GEEN_UITZONDERING = {"uitzondering_van_toepassing": False, "gegevens_derden": True, "verlenging_nodig": False}
 VERLENGEN = {**GEEN_UITZONDERING, "verlenging_nodig": True}
 VERLENGING = {
@@ -90,7 +103,9 @@ def up_to_decision(driver: ProcessDriver, **changes: Any) -> int:
         driver,
         instance,
         ("Task_identiteit", ID_OK),
+        ("Task_persoon", PERSOON),
         ("Task_zoeken", ZOEKEN),
+        ("Task_afscherming", AFSCHERMING),
         ("Task_uitzonderingen", GEEN_UITZONDERING),
     )
     return instance
@@ -110,7 +125,7 @@ def test_inzage__the_deadline_is_one_month_after_receipt_and_shown_on_every_task
     assert driver.instance(instance).subject_person == "Karel Testpersoon"
     assert driver.task(instance, "Task_identiteit").due_at.isoformat() == DEADLINE_UTC
     driver.complete(instance, "Task_identiteit", ID_OK)
-    assert driver.task(instance, "Task_zoeken").due_at.isoformat() == DEADLINE_UTC
+    assert driver.task(instance, "Task_persoon").due_at.isoformat() == DEADLINE_UTC
 
 
 def test_inzage__a_request_received_on_31_january_is_due_on_28_february(driver: ProcessDriver) -> None:
@@ -150,7 +165,7 @@ def test_inzage__a_refusal_needs_a_ground_and_a_reason(driver: ProcessDriver) ->
 
 def test_inzage__the_search_must_include_the_access_log(driver: ProcessDriver) -> None:
     instance = receive(driver)
-    driver.complete(instance, "Task_identiteit", ID_OK)
+    walk(driver, instance, ("Task_identiteit", ID_OK), ("Task_persoon", PERSOON))
 
     errors = driver.refused(instance, "Task_zoeken", {**ZOEKEN, "doorzochte_bronnen": ["casusdossiers"]})
 
@@ -203,12 +218,20 @@ def test_inzage__identity_established_after_a_request_continues_with_the_search(
 
     driver.complete(instance, "Task_identiteit", ID_OK)
 
-    assert driver.open(instance) == {"Task_zoeken"}
+    assert driver.open(instance) == {"Task_persoon"}, "first: whose data to search for"
 
 
 def test_inzage__an_extension_announced_in_time_moves_the_deadline_by_two_months(driver: ProcessDriver) -> None:
     instance = receive(driver)
-    walk(driver, instance, ("Task_identiteit", ID_OK), ("Task_zoeken", ZOEKEN), ("Task_uitzonderingen", VERLENGEN))
+    walk(
+        driver,
+        instance,
+        ("Task_identiteit", ID_OK),
+        ("Task_persoon", PERSOON),
+        ("Task_zoeken", ZOEKEN),
+        ("Task_afscherming", AFSCHERMING),
+        ("Task_uitzonderingen", VERLENGEN),
+    )
 
     assert driver.open(instance) == {"Task_verlenging"}
     assert driver.refused(instance, "Task_verlenging", {**VERLENGING, "verlenging_maanden": 3}) == {
@@ -229,7 +252,14 @@ def test_inzage__an_extension_announced_in_time_moves_the_deadline_by_two_months
 
 def test_inzage__an_extension_cannot_be_announced_after_the_first_month(driver: ProcessDriver) -> None:
     instance = receive(driver)
-    walk(driver, instance, ("Task_identiteit", ID_OK), ("Task_zoeken", ZOEKEN))
+    walk(
+        driver,
+        instance,
+        ("Task_identiteit", ID_OK),
+        ("Task_persoon", PERSOON),
+        ("Task_zoeken", ZOEKEN),
+        ("Task_afscherming", AFSCHERMING),
+    )
     driver.advance(days(20))
     driver.complete(instance, "Task_uitzonderingen", VERLENGEN)
 
@@ -243,31 +273,20 @@ def test_inzage__an_extension_cannot_be_announced_after_the_first_month(driver: 
     assert driver.data(instance)["verlengd"] is False
 
 
+SEARCHED = [("Task_identiteit", ID_OK), ("Task_persoon", PERSOON), ("Task_zoeken", ZOEKEN)]
+TESTED = [*SEARCHED, ("Task_afscherming", AFSCHERMING), ("Task_uitzonderingen", GEEN_UITZONDERING)]
 PATHS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "Task_identiteit": [],
     "Task_id_opvragen": [("Task_identiteit", ID_NIET_OK)],
-    "Task_zoeken": [("Task_identiteit", ID_OK)],
-    "Task_uitzonderingen": [("Task_identiteit", ID_OK), ("Task_zoeken", ZOEKEN)],
-    "Task_besluit": [("Task_identiteit", ID_OK), ("Task_zoeken", ZOEKEN), ("Task_uitzonderingen", GEEN_UITZONDERING)],
-    "Task_uitvoeren": [
-        ("Task_identiteit", ID_OK),
-        ("Task_zoeken", ZOEKEN),
-        ("Task_uitzonderingen", GEEN_UITZONDERING),
-        ("Task_besluit", TOEGEWEZEN),
-    ],
-    "Task_brief": [
-        ("Task_identiteit", ID_OK),
-        ("Task_zoeken", ZOEKEN),
-        ("Task_uitzonderingen", GEEN_UITZONDERING),
-        ("Task_besluit", TOEGEWEZEN),
-    ],
-    "Task_verzenden": [
-        ("Task_identiteit", ID_OK),
-        ("Task_zoeken", ZOEKEN),
-        ("Task_uitzonderingen", GEEN_UITZONDERING),
-        ("Task_besluit", TOEGEWEZEN),
-        ("Task_brief", BRIEF),
-    ],
+    "Task_persoon": [("Task_identiteit", ID_OK)],
+    "Task_zoeken": [("Task_identiteit", ID_OK), ("Task_persoon", PERSOON)],
+    "Task_standpunt": [("Task_identiteit", ID_OK), ("Task_persoon", PERSOON), ("Task_zoeken", ZOEKEN_MET_PARTNERS)],
+    "Task_afscherming": SEARCHED,
+    "Task_uitzonderingen": [*SEARCHED, ("Task_afscherming", AFSCHERMING)],
+    "Task_besluit": TESTED,
+    "Task_uitvoeren": [*TESTED, ("Task_besluit", TOEGEWEZEN)],
+    "Task_brief": [*TESTED, ("Task_besluit", TOEGEWEZEN)],
+    "Task_verzenden": [*TESTED, ("Task_besluit", TOEGEWEZEN), ("Task_brief", BRIEF)],
 }
 
 
@@ -295,8 +314,65 @@ def test_inzage__an_overdue_request_escalates_once_not_at_every_later_step(drive
     assert driver.open(instance) == {"Task_identiteit", "Task_escalatie"}
     driver.complete(instance, "Task_escalatie", ESCALATIE)
 
-    walk(driver, instance, ("Task_identiteit", ID_OK), ("Task_zoeken", ZOEKEN))
+    walk(driver, instance, *SEARCHED, ("Task_afscherming", AFSCHERMING))
     driver.advance(days(1))
 
     assert driver.open(instance) == {"Task_uitzonderingen"}
     assert driver.data(instance)["escalatie_al_gemeld"] is True
+
+
+def test_inzage__the_person_is_recorded_before_the_search_and_named_by_key_only(driver: ProcessDriver) -> None:
+    instance = receive(driver)
+    driver.complete(instance, "Task_identiteit", ID_OK)
+
+    errors = driver.refused(instance, "Task_persoon", {"naam_betrokkene": "Karel Testpersoon"})
+    assert set(errors) == {"bsn_betrokkene", "geboortedatum_betrokkene"}, "a BSN, or else a birth date"
+    driver.complete(instance, "Task_persoon", PERSOON)
+
+    assert driver.open(instance) == {"Task_zoeken"}
+    row = driver.instance(instance)
+    assert row.person_key is not None and "111222333" not in row.person_key
+    with driver.db.reader() as session:
+        logged = session.scalars(select(AuditEvent.details).where(AuditEvent.instance_id == instance)).all()
+    assert "111222333" not in repr(logged), "the BSN never reaches the log"
+
+
+def test_inzage__each_partner_that_supplied_data_is_asked_for_its_position_in_its_own_queue(
+    driver: ProcessDriver,
+) -> None:
+    instance = receive(driver)
+    walk(driver, instance, ("Task_identiteit", ID_OK), ("Task_persoon", PERSOON), ("Task_zoeken", ZOEKEN_MET_PARTNERS))
+
+    tasks = [task for task in driver.tasks(instance) if task.element_id == "Task_standpunt"]
+    with driver.db.reader() as session:
+        scopes = sorted(session.get_one(HumanTask, task.id).scope or "" for task in tasks)
+    assert scopes == ["org:ggz", "org:politie"], "one task per partner, each reaching that partner only"
+    assert {task.role for task in tasks} == {"ketenpartner"}
+
+    driver.complete(instance, "Task_standpunt", GEEN_BEZWAAR)
+    assert driver.open(instance) == {"Task_standpunt"}, "waits for every partner"
+    driver.complete(instance, "Task_standpunt", BEZWAAR_DEELS)
+
+    assert driver.open(instance) == {"Task_afscherming"}
+    positions = driver.data(instance)["standpunten"]
+    assert sorted(p["oordeel"] for p in positions) == ["deels_bezwaar", "geen_bezwaar"]
+
+
+def test_inzage__a_partner_objecting_must_name_a_ground(driver: ProcessDriver) -> None:
+    instance = receive(driver)
+    walk(driver, instance, ("Task_identiteit", ID_OK), ("Task_persoon", PERSOON), ("Task_zoeken", ZOEKEN_MET_PARTNERS))
+
+    errors = driver.refused(instance, "Task_standpunt", {"standpunt": {"oordeel": "bezwaar"}})
+
+    assert set(errors) == {"standpunt.grond", "standpunt.toelichting"}
+
+
+def test_inzage__the_redaction_choices_are_kept_in_the_request(driver: ProcessDriver) -> None:
+    instance = receive(driver)
+    walk(driver, instance, *SEARCHED)
+
+    assert driver.refused(instance, "Task_afscherming", {"afscherming": [{"onderdeel": "x", "grond": "art_41_uavg"}]})
+    driver.complete(instance, "Task_afscherming", AFSCHERMING)
+
+    assert driver.data(instance)["afscherming"] == AFSCHERMING["afscherming"]
+    assert driver.open(instance) == {"Task_uitzonderingen"}

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.audit import record
+from engine.errors import NotFound, PermissionDenied
 from engine.inbox import COORDINATOR_ROLES
-from engine.models import User
+from engine.models import AuditEvent, User
 from engine.privacy.organisations import DEFAULT_SCOPES, GEMEENTEN
 from engine.registry import Deployment, deploy_file, list_processes, load_version
-from engine.users import create_user
+from engine.twofactor import enrol_now, has_second_factor, next_unused_code, second_factor_required, stored_secret
+from engine.users import create_user, get_user
 
 #: Shown by `zvh init --demo`; demo accounts exist only in a demo database.
 DEMO_PASSWORD = "zvh-demo-wachtwoord"  # noqa: S105 - a published demo password, never used outside demo data
@@ -121,3 +125,40 @@ def create_demo_users(session: Session, roles: set[str]) -> list[User]:
                 )
             )
     return created
+
+
+#: The audit entry that marks a demo database (`zvh init --demo`); audit entries cannot be deleted, so a database
+#: once filled with demo accounts and their published password stays recognisable as one.
+DEMO_MARK = "demo_init"
+
+
+def is_demo_database(session: Session) -> bool:
+    """Whether `zvh init --demo` set this database up."""
+    return session.scalar(select(AuditEvent.id).where(AuditEvent.action == DEMO_MARK).limit(1)) is not None
+
+
+def mark_demo_database(session: Session, *, at: datetime) -> None:
+    """Record that this is a demo database (once)."""
+    if not is_demo_database(session):
+        record(session, actor="zvh-init", action=DEMO_MARK, at=at, summary="Set up as a demo database")
+
+
+def enrol_demo_second_factors(session: Session, *, at: datetime) -> dict[str, str]:
+    """The TOTP secrets (base32) of the demo users whose role needs one, by username: set up now where missing,
+    the existing ones again (`make run` runs `zvh init --demo` every time and should say them every time)."""
+    users = session.scalars(select(User).where(User.username.startswith("demo.")).order_by(User.username))
+    return {
+        user.username: stored_secret(session, user) if has_second_factor(user) else enrol_now(session, user=user, at=at)
+        for user in users
+        if second_factor_required(user)
+    }
+
+
+def demo_code(session: Session, *, username: str, at: datetime) -> str:
+    """The code a demo user can sign in with now (one not used yet); refused outside a demo database."""
+    if not is_demo_database(session):
+        raise PermissionDenied("Codes are only given out for demo databases (made by `zvh init --demo`).")
+    user = get_user(session, username)
+    if not has_second_factor(user):
+        raise NotFound(f"{username} has no authenticator app.")
+    return next_unused_code(session, user=user, at=at)

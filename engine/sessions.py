@@ -42,6 +42,11 @@ def start_session(
     return token
 
 
+def note_sign_in(session: Session, *, user_id: int, at: datetime) -> None:
+    """Remember a completed sign-in (password and, where set up, the second factor): the account review shows it."""
+    session.execute(update(User).where(User.id == user_id).values(last_login_at=at))
+
+
 @dataclass(frozen=True)
 class ActiveSession:
     """The signed-in user of a session, and whether its `last_seen_at` is due to be written."""

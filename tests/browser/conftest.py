@@ -3,22 +3,31 @@ Playwright in Debian's Chromium (never `playwright install`)."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import waitress.server
 from flask import Flask
+from playwright.sync_api import Page
+from sqlalchemy import update
 
 from engine.clock import FixedClock
+from engine.db import Database
+from engine.models import User
+from engine.twofactor import code_at
 from tests.conftest import START
 from tests.services import _wait_until, free_port
 from web import create_app
@@ -38,6 +47,51 @@ CHROMIUM_ARGS = [
 ]
 
 
+@dataclass
+class SecondFactors:
+    """What a test needs to compute the codes of a server's users: their secrets, its database and its clock."""
+
+    secrets: dict[str, str]
+    database_url: str
+    now: Callable[[], datetime]
+
+
+#: Per server (base URL): the demo users' secrets as `zvh init --demo` printed them, plus those a test enrolled.
+SECOND_FACTORS: dict[str, SecondFactors] = {}
+_ENROL = "/account/tweestapsverificatie/instellen"
+
+
+def init_demo(env: dict[str, str]) -> dict[str, str]:
+    """`zvh init --demo` on the database of `env`; the demo users' TOTP secrets it prints."""
+    zvh = str(Path(sys.executable).parent / "zvh")
+    done = subprocess.run([zvh, "init", "--demo", "--json"], env=env, check=True, capture_output=True, text=True)
+    secrets: dict[str, str] = json.loads(done.stdout)["totp_secrets"]
+    return secrets
+
+
+def pass_second_factor(page: Page, username: str) -> None:
+    """After the password: type the code from the authenticator app, or set the app up first (as a person would,
+    from the secret the page shows). Tests sign the same person in more than once within one 30-second step; the
+    replay protection (tests/web/test_twofactor.py) would refuse that code, so the last used step is forgotten."""
+    page.wait_for_url(re.compile(r"/(taken|inloggen/code|account/tweestapsverificatie/instellen)(\?|$)"))
+    parts = urlsplit(page.url)
+    factors = SECOND_FACTORS[f"{parts.scheme}://{parts.netloc}"]
+    if parts.path == "/inloggen/code":
+        database = Database(factors.database_url)
+        with database.transaction() as session:
+            session.execute(update(User).where(User.username == username).values(totp_last_step=None))
+        database.dispose()
+        page.fill("#code", code_at(factors.secrets[username], factors.now()))
+        page.click("main button[type=submit]")
+    elif parts.path == _ENROL:
+        secret = page.locator("#totp-geheim").get_attribute("data-geheim")
+        assert secret
+        factors.secrets[username] = secret
+        page.fill("#code", code_at(secret, factors.now()))
+        page.click("main button[type=submit]")
+        page.click("text=Ik heb ze bewaard, verder")
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict[str, Any]:
     return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
@@ -55,11 +109,12 @@ def live_server() -> Iterator[str]:
     }
     env.pop("ZVH_REDIS_URL", None)
     zvh = str(Path(sys.executable).parent / "zvh")
-    subprocess.run([zvh, "init", "--demo"], env=env, check=True, capture_output=True)
+    secrets = init_demo(env)
     port = free_port()
     log = (instance / "serve.log").open("wb")
     server = subprocess.Popen([zvh, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    SECOND_FACTORS[url] = SecondFactors(secrets, env["ZVH_DATABASE_URL"], lambda: datetime.now(UTC))
     _wait_until(lambda: urllib.request.urlopen(f"{url}/inloggen", timeout=2).status == 200, "zvh serve")  # noqa: S310
     yield url
     server.terminate()
@@ -87,15 +142,17 @@ def clocked_server() -> Iterator[ClockedServer]:
     url = f"sqlite:///{instance / 'zvh.sqlite3'}"
     env = {**os.environ, "ZVH_INSTANCE_PATH": str(instance), "ZVH_DATABASE_URL": url}
     env.pop("ZVH_REDIS_URL", None)
-    subprocess.run(
-        [str(Path(sys.executable).parent / "zvh"), "init", "--demo"], env=env, check=True, capture_output=True
-    )
+    secrets = init_demo(env)
     clock = FixedClock(START)
-    app = create_app({"ZVH_DATABASE_URL": url, "ZVH_CLOCK": clock, "SECRET_KEY": "browser-test-secret"})
+    with pytest.MonkeyPatch.context() as patch:  # the keys of that instance (2FA secrets, audit chain), as `zvh serve`
+        patch.setenv("ZVH_INSTANCE_PATH", str(instance))
+        app = create_app({"ZVH_DATABASE_URL": url, "ZVH_CLOCK": clock, "SECRET_KEY": "browser-test-secret"})
     server = waitress.server.create_server(app, host="127.0.0.1", port=free_port(), threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield ClockedServer(f"http://127.0.0.1:{server.effective_port}", app, clock)
+    base = f"http://127.0.0.1:{server.effective_port}"
+    SECOND_FACTORS[base] = SecondFactors(secrets, url, clock.now)
+    yield ClockedServer(base, app, clock)
     server.close()
     thread.join(timeout=10)
     app.extensions["zvh"].db.dispose()

@@ -8,6 +8,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from engine.demo import DEMO_PASSWORD
+from tests.browser.conftest import pass_second_factor
 
 
 def sign_in(page: Page, username: str) -> None:
@@ -15,6 +16,7 @@ def sign_in(page: Page, username: str) -> None:
     page.fill("#gebruikersnaam", username)
     page.fill("#wachtwoord", DEMO_PASSWORD)
     page.click("main button[type=submit]")
+    pass_second_factor(page, username)
     expect(page).to_have_url("/taken")
 
 

@@ -16,7 +16,9 @@ from engine.clock import FixedClock
 from engine.db import Database
 from engine.migrate import upgrade_to_head
 from engine.registry import deploy_file
-from engine.users import create_user
+from engine.twofactor import code_at, enrol_now, second_factor_required, stored_secret
+from engine.users import create_user, get_user
+from tests.conftest import START
 from tests.engine.bpmn import flow, process, user_task, write
 from web import create_app
 
@@ -30,6 +32,8 @@ USERS = {
     "otto": ("Otto Buitenstaander", ["gemeente"]),
     "pim": ("Pim Regisseur", ["procesregisseur"]),
 }
+#: Who works where: Otto works for Zundert, the melding cases are Breda's.
+ORGANISATIONS = {"mila": ("politie", ()), "otto": ("gemeente", ("zundert",))}
 
 MELDING = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -112,7 +116,18 @@ def web_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with database.transaction() as session:
         deploy_file(session, write(folder, "melding.bpmn", melding_process()), actor="tests", search_paths=[forms])
         for username, (name, roles) in USERS.items():
-            create_user(session, username=username, display_name=name, roles=roles, password=PASSWORD)
+            organisation, gemeenten = ORGANISATIONS.get(username, ("zvh", ()))
+            user = create_user(
+                session,
+                username=username,
+                display_name=name,
+                roles=roles,
+                password=PASSWORD,
+                organisation=organisation,
+                gemeenten=gemeenten,
+            )
+            if second_factor_required(user):
+                enrol_now(session, user=user, at=START)
     database.dispose()
     return path
 
@@ -141,9 +156,40 @@ def csrf_token(client: FlaskClient, path: str = "/inloggen") -> str:
 
 
 def login(client: FlaskClient, username: str, password: str = PASSWORD) -> None:
+    """Sign in as a person would, with the code from their authenticator app where their role needs one (a user
+    without an app yet sets one up from the secret the page shows)."""
     token = csrf_token(client)
     response = client.post("/inloggen", data={"gebruikersnaam": username, "wachtwoord": password, "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    if response.headers["Location"] == "/inloggen/code":
+        data = {"code": current_code(client, username), "csrf_token": csrf_token(client, "/inloggen/code")}
+        response = client.post("/inloggen/code", data=data)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    elif response.headers["Location"] == "/account/tweestapsverificatie/instellen":
+        enrol(client)
+
+
+def current_code(client: FlaskClient, username: str) -> str:
+    """The user's code at the app's clock. Tests sign the same person in many times without moving the clock;
+    the replay protection (tests/web/test_twofactor.py) would refuse a code of a step used before, so it is reset."""
+    app = client.application
+    with app.extensions["zvh"].db.transaction() as session:
+        user = get_user(session, username)
+        user.totp_last_step = None
+        return code_at(stored_secret(session, user), app.extensions["zvh"].runtime.clock.now())
+
+
+def enrol(client: FlaskClient) -> list[str]:
+    """Set up the authenticator app from the secret on the enrolment page; returns the recovery codes."""
+    path = "/account/tweestapsverificatie/instellen"
+    page = client.get(path).get_data(as_text=True)
+    secret = re.search(r'data-geheim="([A-Z2-7]+)"', page)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert secret and token, page[:500]
+    code = code_at(secret.group(1), client.application.extensions["zvh"].runtime.clock.now())
+    response = client.post(path, data={"code": code, "csrf_token": token.group(1)})
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return re.findall(r"<code>([a-z2-9]{5}-[a-z2-9]{5})</code>", response.get_data(as_text=True))
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from engine.demo import is_demo_database
 from engine.errors import InvalidInput, PermissionDenied
-from engine.models import UserSession
+from engine.models import User, UserSession
 from engine.sessions import (
     ADMIN_ROLE,
     end_session,
@@ -19,10 +20,13 @@ from engine.sessions import (
     end_sessions_of,
     is_current,
     live_sessions,
+    note_sign_in,
     start_session,
 )
+from engine.twofactor import has_second_factor, second_factor_required
 from engine.users import authenticate, change_password, get_user
 from web.auth import throttle
+from web.auth.pending import ENROL_NEXT, await_second_factor
 from web.security import EXPIRED_USER, LAST_SEEN, SERVER_SESSION, idle_timeout
 from web.services import me, now, reader, transaction
 
@@ -31,9 +35,16 @@ bp = Blueprint("auth", __name__)
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: an open redirect after login would help phishing."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    # Browsers read `/\host` as `//host`: another site.
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")) and not urlsplit(target).netloc:
         return target
     return url_for("inbox.index")
+
+
+def demo_database() -> bool:
+    """Whether this is a demo database (the sign-in pages then say how demo users get their codes)."""
+    with reader() as db_session:
+        return is_demo_database(db_session)
 
 
 def locked_out(retry_after: int | None = None) -> ResponseReturnValue:
@@ -49,7 +60,7 @@ def locked_out(retry_after: int | None = None) -> ResponseReturnValue:
 @bp.route("/inloggen", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     if request.method == "GET":
-        return render_template("auth/login.html", username="", next=request.args.get("next", ""))
+        return render_template("auth/login.html", username="", next=request.args.get("next", ""), demo=demo_database())
     username = request.form.get("gebruikersnaam", "").strip().lower()
     password = request.form.get("wachtwoord", "")
     account, address = throttle.scopes(username=username, address=request.remote_addr)
@@ -67,17 +78,33 @@ def login() -> ResponseReturnValue:
             username=username,
             next=request.form.get("next", ""),
         ), 401
+    target = _safe_next(request.form.get("next"))
+    if has_second_factor(user):
+        # The password alone signs in no one: the code page finishes the sign-in (and forgives the failures).
+        await_second_factor(user, next_url=target)
+        return redirect(url_for("twofactor.second_step"))
     throttle.succeeded(account)
+    if second_factor_required(user):
+        sign_in(user, completed=False)
+        session[ENROL_NEXT] = target
+        return redirect(url_for("twofactor.enrol"))
+    sign_in(user)
+    return redirect(target)
+
+
+def sign_in(user: User, *, completed: bool = True) -> None:
+    """Start a server-side session for `user`; `completed` when nothing more is asked of them (2FA done or n/a)."""
     with transaction() as db_session:
         token = start_session(
             db_session, user=user, at=now(), user_agent=request.user_agent.string, ip=request.remote_addr
         )
+        if completed:
+            note_sign_in(db_session, user_id=user.id, at=now())
     session.clear()  # a fresh session on sign-in (no fixation)
     login_user(user)
     session[SERVER_SESSION] = token
     session[LAST_SEEN] = time.time()
     session.permanent = True
-    return redirect(_safe_next(request.form.get("next")))
 
 
 @bp.post("/uitloggen")

@@ -1,0 +1,1 @@
+"""The beheerder's account review."""

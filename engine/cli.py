@@ -6,6 +6,7 @@ import gc
 import importlib
 import json
 import sys
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property, wraps
@@ -15,11 +16,20 @@ from typing import Any, TypeVar
 import click
 import waitress
 
-from engine.audit import events_for_instance
+from engine.accounts import account_review
+from engine.audit import AccessContext, events_for_instance, set_access
 from engine.clock import SYSTEM_CLOCK, as_utc
 from engine.config import Settings
 from engine.db import Database
-from engine.demo import DEMO_PASSWORD, create_demo_users, deploy_directory, roles_in_use
+from engine.demo import (
+    DEMO_PASSWORD,
+    create_demo_users,
+    demo_code,
+    deploy_directory,
+    enrol_demo_second_factors,
+    mark_demo_database,
+    roles_in_use,
+)
 from engine.errors import InvalidInput, NotFound, ZvhError
 from engine.inbox import list_tasks
 from engine.jobs import EmbeddedJobLoop
@@ -29,6 +39,7 @@ from engine.models import Instance
 from engine.monitor import CATEGORIES, MonitorFilter, monitor_rows
 from engine.monitor.instances import INSTANCE_STATUSES, InstanceRow, list_instances
 from engine.present import audit_dict, instance_dict, task_dict, user_dict, version_dict
+from engine.privacy.chain import anchor_chain, read_anchors, verify_chain
 from engine.registry import deploy_file, list_processes
 from engine.runtime import Runtime
 from engine.timers import fire_due_timers
@@ -112,6 +123,7 @@ def main(click_ctx: click.Context) -> None:
     """ZVH Regie administration."""
     context = click_ctx.ensure_object(Context)
     click_ctx.call_on_close(context.close)
+    set_access(AccessContext(request_id=f"cli-{uuid.uuid4().hex}", client="cli"))
 
 
 @main.command()
@@ -129,12 +141,18 @@ def init(ctx: Context, demo: bool) -> tuple[Any, str]:
                 session, ctx.settings.processes_path, actor="zvh-init", forms=ctx.settings.forms_path
             )
             users = create_demo_users(session, roles_in_use(session))
+            mark_demo_database(session, at=SYSTEM_CLOCK.now())
+            secrets = enrol_demo_second_factors(session, at=SYSTEM_CLOCK.now())
             payload["deployed"] = [{**version_dict(d.version), "created": d.created} for d in deployments]
             payload["users"] = [user_dict(u) for u in users]
             payload["demo_password"] = DEMO_PASSWORD
             lines += [f"Deployed {d.version.process_key} v{d.version.version}" for d in deployments]
             lines += [f"Demo user {u.username:32} {u.display_name} ({', '.join(sorted(u.role_keys))})" for u in users]
             lines.append(f"Demo password for every demo user: {DEMO_PASSWORD}")
+            payload["totp_secrets"] = secrets
+            if secrets:
+                lines.append("2FA secrets (TOTP, base32): `oathtool --totp -b SECRET` or `zvh users totp-code USER`")
+                lines += [f"  {username:32} {secret}" for username, secret in secrets.items()]
     return payload, "\n".join(lines)
 
 
@@ -331,6 +349,39 @@ def timers_fire(ctx: Context, now_text: str | None) -> tuple[Any, str]:
     return payload, text
 
 
+@main.group()
+def audit() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit.command("verify")
+@click.option("--anchor", "anchor_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@command_output
+@pass_context
+def audit_verify(ctx: Context, anchor_file: Path | None) -> tuple[Any, str, int]:
+    """Check the whole hash chain (and the entries in an anchor file); exit 1 at the first broken entry."""
+    report = verify_chain(ctx.db, anchors=read_anchors(anchor_file) if anchor_file else None)
+    lines = [
+        f"{report.verified} entries verified (last id {report.last_id or '-'}), "
+        f"{report.before_chain} vóór de keten (written before the chain existed), {report.redacted} redacted",
+    ]
+    if anchor_file:
+        lines.append(f"{report.anchors_checked} anchored entries match {anchor_file}")
+    if report.broken:
+        lines.append(f"BROKEN at entry {report.broken.id}: {report.broken.problem}")
+    return report.as_dict(), "\n".join(lines), 0 if report.ok else 1
+
+
+@audit.command("anchor")
+@click.argument("anchor_file", type=click.Path(dir_okay=False, path_type=Path))
+@command_output
+@pass_context
+def audit_anchor(ctx: Context, anchor_file: Path) -> tuple[Any, str]:
+    """Append the newest entry's id and chain hash to FILE (keep it where the database's owner cannot write)."""
+    anchor = anchor_chain(ctx.db, anchor_file, at=SYSTEM_CLOCK.now())
+    return {"id": anchor.id, "chain_hash": anchor.chain_hash, "at": anchor.at}, f"Anchored entry {anchor.id}"
+
+
 def _moment(option: str, text: str | None) -> datetime | None:
     if not text:
         return None
@@ -396,6 +447,8 @@ def users(click_ctx: click.Context, as_json: bool) -> None:
 @click.option("--role", "roles", multiple=True, required=True, help="Repeat for more roles.")
 @click.option("--name", "display_name", help="Display name (defaults to the username).")
 @click.option("--email")
+@click.option("--organisation", help="The organisation the user works for (zvh, politie, gemeente, …).")
+@click.option("--gemeente", "gemeenten", multiple=True, help="A gemeente the user works in; repeat for more.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @command_output
 @pass_context
@@ -405,6 +458,8 @@ def users_add(
     roles: tuple[str, ...],
     display_name: str | None,
     email: str | None,
+    organisation: str | None,
+    gemeenten: tuple[str, ...],
     password_stdin: bool,
 ) -> tuple[Any, str]:
     """Add a user with one or more roles."""
@@ -416,6 +471,8 @@ def users_add(
             display_name=display_name or username,
             roles=roles,
             email=email,
+            organisation=organisation,
+            gemeenten=gemeenten,
             password=password,
             actor="zvh-cli",
         )
@@ -450,6 +507,33 @@ def users_disable(ctx: Context, username: str) -> tuple[Any, str]:
     with ctx.db.transaction() as session:
         payload = user_dict(disable_user(session, username=username, at=SYSTEM_CLOCK.now(), actor="zvh-cli"))
     return payload, f"Disabled {username}"
+
+
+@users.command("review")
+@command_output
+@pass_context
+def users_review(ctx: Context) -> tuple[Any, str]:
+    """The account review: roles, organisation, 2FA, last sign-in; accounts idle for 90 days (or never used) flagged."""
+    with ctx.db.reader() as session:
+        rows = account_review(session, at=SYSTEM_CLOCK.now())
+    lines = [
+        f"{'!' if row.inactive else ' '} {row.username:32} 2fa {row.second_factor:8} "
+        f"last {row.last_login_at.isoformat()[:16] if row.last_login_at else 'never':16} "
+        f"{', '.join(row.roles)} ({row.organisation or '-'})" + ("" if row.active else " DISABLED")
+        for row in rows
+    ]
+    return [row.as_dict() for row in rows], "\n".join(lines) or "(no users)"
+
+
+@users.command("totp-code")
+@click.argument("username")
+@command_output
+@pass_context
+def users_totp_code(ctx: Context, username: str) -> tuple[Any, str]:
+    """(Demo databases only) the code a demo user can sign in with now."""
+    with ctx.db.reader() as session:
+        code = demo_code(session, username=username, at=SYSTEM_CLOCK.now())
+    return {"username": username, "code": code}, code
 
 
 LOG_LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], case_sensitive=False)
@@ -585,3 +669,9 @@ def serve(ctx: Context, host: str, port: int, app_spec: str) -> None:
     gc.freeze()
     click.echo(f"ZVH Regie on http://{host}:{port}/ ({'embedded' if ctx.settings.embedded else 'with Redis'})")
     waitress.serve(app, host=host, port=port, threads=8, ident="zvh-regie")
+
+
+# Registered last: the module builds on the helpers above.
+from engine.privacy import retention_cli  # noqa: E402
+
+retention_cli.register(main)

@@ -100,24 +100,33 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return active.user
 
     from web import errors, filters, security
+    from web.accounts.routes import bp as accounts
     from web.admin.routes import bp as admin
     from web.api.routes import bp as api
     from web.auth.routes import bp as auth
+    from web.auth.twofactor import bp as twofactor
     from web.cases.routes import bp as cases
     from web.inbox.routes import bp as inbox
+    from web.inzage.routes import bp as inzage
     from web.modeller.routes import bp as modeller
     from web.monitor.analysis import bp as monitor_analysis
     from web.monitor.routes import bp as monitor
     from web.notifications.routes import bp as notifications
+    from web.privacy import context as access_context
+    from web.privacy.routes import bp as privacy
+    from web.retention.routes import bp as retention
     from web.substitutions.routes import bp as substitutions
     from web.tasks.routes import bp as tasks
 
     security.init_app(app)
+    access_context.init_app(app)  # after the idle timeout: a request of an ended session is nobody's
     errors.init_app(app)
     filters.init_app(app)
     csrf.exempt(api)
     blueprints = (
         auth,
+        twofactor,
+        accounts,
         inbox,
         tasks,
         cases,
@@ -128,6 +137,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         substitutions,
         modeller,
         admin,
+        privacy,
+        inzage,
+        retention,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

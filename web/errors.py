@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine.db import database_unavailable
 from engine.errors import ConfigurationError, Conflict, InvalidInput, NotFound, PermissionDenied, ZvhError
+from web.privacy.context import log_refusal
 
 STATUS = {NotFound: 404, PermissionDenied: 403, Conflict: 409, InvalidInput: 422, ConfigurationError: 409}
 
@@ -26,6 +27,7 @@ def wants_json() -> bool:
 
 def _zvh_error(error: ZvhError) -> tuple[Response | str, int]:
     status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
+    log_refusal(error)
     if wants_json():
         return jsonify(error.as_dict()), status
     return render_template("errors/error.html", status=status, message=error.message), status

@@ -28,6 +28,7 @@ MELDING = {
     "properties": {
         "gemeente": {"type": "string"},
         "partner": {"type": "string"},
+        "vertrouwelijkheid": {"type": "string"},
         "betrokkenen": {
             "type": "array",
             "items": {
@@ -156,6 +157,24 @@ def test_notifications__of_a_scoped_task_go_to_its_holders_only(
         notified = set(session.scalars(select(Notification.user_id).where(Notification.kind == "new_task")))
     assert breda.id in notified
     assert zundert.id not in notified
+
+
+def test_notifications__of_a_secret_case_reach_only_those_who_may_see_it(
+    db: Database, runtime: Runtime, make_user: UserFactory, scoped: str, clock: FixedClock
+) -> None:
+    mila = make_user("mila", "melder")
+    breda = make_user("gijs", "gemeente", organisation="gemeente", gemeenten=("breda",))
+    started = start(db, runtime, scoped, mila)
+    clock.advance(timedelta(minutes=1))
+    complete(db, runtime, started.next_tasks[0].id, mila, {**_melding("Breda"), "vertrouwelijkheid": "geheim"})
+    clock.advance(timedelta(minutes=1))
+
+    with db.transaction() as session:
+        scan_notifications(session, now=clock.now())
+
+    with db.reader() as session:
+        notified = set(session.scalars(select(Notification.user_id).where(Notification.kind == "new_task")))
+    assert breda.id not in notified, "a secret case's task is not announced to the whole queue"
 
 
 def test_lane_scope__malformed_is_refused_at_deploy(db: Database, tmp_path: Path) -> None:

@@ -90,6 +90,14 @@ def test_open_case__is_logged_and_then_the_case_page_opens(app: Flask, as_user, 
     assert client.get(f"/zaken/{stalled_case}").status_code == 200
 
 
+def test_note__shows_on_the_case_timeline(as_user, stalled_case: int) -> None:
+    client = as_user("mariska")
+    post(client, f"/bewaking/zaken/{stalled_case}/notitie", {"notitie": "Screener gebeld, bezet tot vrijdag."})
+    post(client, f"/bewaking/zaken/{stalled_case}/openen", {"reden": "Stagnatie onderzoeken"})
+
+    assert "Screener gebeld, bezet tot vrijdag." in client.get(f"/zaken/{stalled_case}").get_data(as_text=True)
+
+
 def test_escalate__gives_the_procesregisseur_a_task_in_the_same_case(app: Flask, as_user, stalled_case: int) -> None:
     client = as_user("mariska")
 

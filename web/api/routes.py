@@ -20,10 +20,13 @@ from engine.errors import Conflict, InvalidInput, NotFound
 from engine.inbox import InboxQuery, InboxRow, inbox, list_tasks, may_see_team
 from engine.models import AuditEvent, User
 from engine.present import instance_dict, task_dict
+from engine.privacy.accesslog import record_read, record_search
+from engine.privacy.visibility import form_values, may_see_confidential, redact_case_data
 from engine.registry import list_processes, load_version
 from engine.runtime import Outcome
 from engine.users import user_for_token
 from web.api.openapi import MAX_INSTANCE_ID, OPENAPI, PROCESS_KEY_PATTERN
+from web.privacy.context import api_user_signed_in
 from web.services import now, reader, runtime, transaction
 from web.tasks.instructions import render_instructions
 
@@ -58,6 +61,7 @@ def token_required(view: F) -> F:
         if user is None:
             return _unauthorized("The token is unknown, revoked, or belongs to an inactive user.", invalid_token=True)
         g.api_user = user
+        api_user_signed_in(user)
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -155,8 +159,9 @@ def start_instance(key: str) -> ResponseReturnValue:
 @token_required
 def tasks() -> ResponseReturnValue:
     query = InboxQuery.from_dict(request.args.to_dict())
-    with reader() as session:
+    with transaction() as session:
         page = inbox(session, user=_user(), query=query, now=now())  # the team tab is refused to non-coordinators
+        record_search(session, user=_user(), object_type="tasks", filters=query.as_dict(), at=now(), found=page.total)
     return jsonify(
         {
             "tasks": [task_dict(t) for t in page.tasks],
@@ -171,26 +176,29 @@ def tasks() -> ResponseReturnValue:
 @token_required
 def task(task_id: UUID) -> ResponseReturnValue:
     user = _user()
-    with reader() as session:
+    with transaction() as session:
         row = _known_task(session, user, str(task_id))
         if row is None:
             raise Conflict("This task has already been completed.")
         loaded = runtime().load(session, row.instance_id)
         spiff_task = loaded.find_task(row.id)
-        if spiff_task is None:
+        if spiff_task is None or not may_see_confidential(session, user, loaded.row, at=now()):
             raise NotFound("This task does not exist or is not visible to you.")
         form = loaded.version.form_for(spiff_task.task_spec)
         instructions = render_instructions(
-            spiff_task.task_spec.extensions.get("instructionsForEndUser"), spiff_task.data
+            spiff_task.task_spec.extensions.get("instructionsForEndUser"),
+            redact_case_data(loaded.version.forms.values(), spiff_task.data, user),
         )
         payload = {
             **task_dict(row),
             "lock_version": loaded.row.lock_version,
             "form_schema": form.resolved_schema,
             "ui_schema": form.ui_schema,
-            "data": {key: spiff_task.data[key] for key in form.fields if key in spiff_task.data},
+            # Read-only context in a field class the caller lacks: "afgeschermd" (sent back, the value is kept).
+            "data": form_values(form, {k: spiff_task.data[k] for k in form.fields if k in spiff_task.data}, user),
             "instructions": None if instructions is None else str(instructions),
         }
+        record_read(session, user=user, instance_id=row.instance_id, object_type="task", task_id=row.id, at=now())
     return jsonify(_jsonable(payload))
 
 
@@ -229,12 +237,15 @@ def complete(task_id: UUID) -> ResponseReturnValue:
 @bp.get(f"/instances/<int(max={MAX_INSTANCE_ID}):instance_id>")
 @token_required
 def instance(instance_id: int) -> ResponseReturnValue:
-    with reader() as session:
+    with transaction() as session:
         row = visible_instance(session, _user(), instance_id, at=now())
+        if not may_see_confidential(session, _user(), row, at=now()):
+            raise NotFound("Deze zaak bestaat niet of u heeft er geen toegang toe.")
         payload = {
             **instance_dict(row),
             "tasks": [task_dict(t) for t in list_tasks(session, instance_id=instance_id).tasks],
         }
+        record_read(session, user=_user(), instance_id=instance_id, object_type="case", at=now())
     return jsonify(payload)
 
 

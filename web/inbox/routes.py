@@ -9,7 +9,7 @@ from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.errors import InvalidInput, NotFound, ZvhError
+from engine.errors import InvalidInput, NotFound, PermissionDenied, ZvhError
 from engine.inbox import (
     InboxQuery,
     delete_filter,
@@ -21,6 +21,7 @@ from engine.inbox import (
     tab_counts,
 )
 from engine.models import ProcessVersion, User
+from engine.privacy.accesslog import record_search
 from engine.users import get_user
 from web.services import me, now, reader, runtime, transaction
 
@@ -77,6 +78,9 @@ def index() -> ResponseReturnValue:
             else [],
             "team": may_see_team(user),
         }
+    if query.case_number:  # a search for one case; its number is not logged, only that it was searched for
+        with transaction() as session:
+            record_search(session, user=user, object_type="tasks", filters=query.as_dict(), at=now(), found=page.total)
     template = "inbox/_table.html" if request.headers.get("HX-Request") else "inbox/index.html"
     return render_template(template, **context)
 
@@ -131,6 +135,8 @@ def reassign() -> ResponseReturnValue:
         details = "; ".join(m for messages in refused.fields.values() for m in messages)
         flash(_("Niets is toegewezen: %(reden)s", reden=details or refused.message), "error")
         return redirect(_back())
+    except PermissionDenied:
+        raise  # a refusal is answered (403) and logged for the FG, never only flashed
     except ZvhError as refused:
         flash(_("Niets is toegewezen: %(reden)s", reden=refused.message), "error")
         return redirect(_back())

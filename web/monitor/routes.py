@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
-from engine.errors import InvalidInput, ZvhError
+from engine.errors import InvalidInput, PermissionDenied, ZvhError
 from engine.inbox import may_see_team
 from engine.models import ProcessVersion, User
 from engine.monitor import CATEGORIES, MonitorFilter, monitor_counts, monitor_rows, require_monitor
@@ -77,6 +77,8 @@ def _act(instance_id: int, action: str, field: str, run: Any, done: str) -> Resp
         messages = [m for ms in refused.fields.values() for m in ms] or [refused.message]
         problem = {"instance_id": instance_id, "action": action, "typed": typed, "messages": messages}
         return _page(status=422, problem=problem)
+    except PermissionDenied:
+        raise  # a refusal is answered (403) and logged for the FG, never only flashed
     except ZvhError as refused:
         flash(refused.message, "error")
         return redirect(_back())
@@ -122,6 +124,8 @@ def retry(instance_id: int) -> ResponseReturnValue:
         with transaction() as session:
             outcome = runtime().retry_instance(session, instance_id=instance_id, actor=me())
             status = outcome.instance.status
+    except PermissionDenied:
+        raise  # a coordinator may see the monitor but not retry: a 403, logged for the FG
     except ZvhError as refused:
         flash(refused.message, "error")
         return redirect(_back())

@@ -8,6 +8,7 @@ the instructions instead of failing the task page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -26,9 +27,18 @@ TIME_BUDGET = 1.0
 MEMORY_BUDGET_MB = 64
 MAX_OUTPUT_CHARACTERS = 100_000
 
-# Placeholders only see plain data and cannot call anything unsafe; HTML written in the text is not rendered
-# (html=False) and the result is sanitized once more before it reaches the page.
-_TEMPLATES = ImmutableSandboxedEnvironment(autoescape=False)
+#: What Markdown reads as markup; a placeholder's value gets each one backslash-escaped, so it stays text.
+_MARKDOWN_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
+
+
+def _as_text(value: Any) -> str:
+    """A placeholder's value as literal Markdown text: data filled in by a form never becomes a link or emphasis."""
+    return _MARKDOWN_MARKUP.sub(r"\\\1", str(value))
+
+
+# Placeholders only see plain data and cannot call anything unsafe, and their values are Markdown-escaped; HTML
+# written in the text is not rendered (html=False) and the result is sanitized once more before it reaches the page.
+_TEMPLATES = ImmutableSandboxedEnvironment(autoescape=False, finalize=_as_text)
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
 _ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "h2", "h3", "h4", "blockquote", "code", "pre", "a", "hr"}
 

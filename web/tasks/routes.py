@@ -12,12 +12,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from engine.audit import record_view
 from engine.drafts import discard_start_draft, load_draft, save_draft
 from engine.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from engine.forms import Form
 from engine.inbox import InboxRow, list_tasks
 from engine.models import User
+from engine.privacy.accesslog import record_read
+from engine.privacy.visibility import form_values, may_see_confidential, redact_case_data
 from engine.registry import latest_version, list_processes, load_version
 from web.auth.routes import expired_user_id
 from web.schema_form import apply_row_action, field_labels, label_for, parse_submission, render_form_fields
@@ -45,7 +46,7 @@ def _task_context(session: Any, user: User, task_id: str) -> dict[str, Any]:
     row = _my_task(session, user, task_id)
     loaded = runtime().load(session, row.instance_id)
     spiff_task = loaded.find_task(task_id)
-    if spiff_task is None:
+    if spiff_task is None or not may_see_confidential(session, user, loaded.row, at=now()):
         raise NotFound(_("Deze taak bestaat niet (meer) of u heeft er geen toegang toe."))
     form = loaded.version.form_for(spiff_task.task_spec)
     data = dict(spiff_task.data)
@@ -54,7 +55,10 @@ def _task_context(session: Any, user: User, task_id: str) -> dict[str, Any]:
         "instance": loaded.row,
         "form": form,
         "data": data,
-        "instructions": render_instructions(spiff_task.task_spec.extensions.get("instructionsForEndUser"), data),
+        "instructions": render_instructions(
+            spiff_task.task_spec.extensions.get("instructionsForEndUser"),
+            redact_case_data(loaded.version.forms.values(), data, user),
+        ),
     }
 
 
@@ -76,6 +80,8 @@ def _render_form(
     # Read-only context fields are never posted back: they always show what the case holds.
     data = context.get("data", {})
     values = {**values, **{k: data[k] for k in form.read_only_fields if k in data}}
+    # Read-only context in a field class the user lacks shows as "afgeschermd" (engine.privacy.visibility).
+    values = form_values(form, values, me())
     labels = field_labels(form.resolved_schema)
     summary = [(path, label_for(labels, path), text) for path, texts in errors.items() for text in texts]
     return render_template(
@@ -98,12 +104,8 @@ def task(task_id: str) -> ResponseReturnValue:
     with transaction() as session:
         context = _task_context(session, user, task_id)
         draft = load_draft(session, task_id=task_id, user=user)
-        record_view(
-            session,
-            actor=user.username,
-            instance_id=context["instance"].id,
-            what=f"task {context['task'].name}",
-            at=now(),
+        record_read(
+            session, user=user, instance_id=context["instance"].id, object_type="task", task_id=task_id, at=now()
         )
     values = _form_values(context["form"], context["data"])
     message = None
@@ -198,8 +200,11 @@ def csrf_failed_on_task(error: CSRFError) -> ResponseReturnValue | None:
     if request.endpoint != "tasks.submit" or not current_user.is_authenticated:
         return None
     task_id = (request.view_args or {}).get("task_id", "")
-    with reader() as session:
-        context = _task_context(session, me(), task_id)
+    try:
+        with reader() as session:
+            context = _task_context(session, me(), task_id)
+    except NotFound:  # not theirs, or gone: the plain refusal, which tells nothing about the task
+        return None
     values = parse_submission(context["form"].resolved_schema, request.form)
     return _render_task(
         context,

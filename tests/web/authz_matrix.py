@@ -1,0 +1,262 @@
+"""Who may use which route: the declarative authorization matrix (tests/web/test_authorization_matrix.py checks it).
+
+Every route of `app.url_map` × method has one entry, "<METHOD> <endpoint>". An entry names the subjects allowed
+(see `SUBJECTS` in tests/web/authz_world.py); every other signed-in subject must be refused with `denied` — 404
+where the page or object must not reveal it exists (cases, tasks, the modeller, Storingen), 403 where the page is
+known but not theirs. Anonymous visitors are sent to sign in (the API answers 401). For case and task routes
+`targets` gives the allowed subjects per object: a Breda case (participants: the melder who started it and an
+added ketenpartner — a second ketenpartner is not one; its open task is in the screeners' queue) and two cases with
+a task in Breda's and in Zundert's gemeente queue (a procesregisseur was added to the Breda one). An allowed
+subject may still get 400/409/422 for the (empty or made-up) input: that is past authorization.
+
+A new route fails the test until it has an entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from tests.web.authz_world import SUBJECTS
+from tests.web.conftest import PASSWORD
+
+EVERYONE = frozenset(SUBJECTS)
+COORDINATORS = frozenset({"coordinator", "manager"})
+REPAIRERS = frozenset({"beheerder", "procesbeheerder", "manager"})
+PROCESS_OWNER = frozenset({"procesbeheerder"})
+FG = frozenset({"privacyfunctionaris"})
+RETENTION = frozenset({"manager", "privacyfunctionaris"})
+STARTERS = frozenset({"melder"})  # the Melder lane starts `melding` and `gemeentetaak`
+#: Who may ask for noodtoegang (engine.access): the ZVH's own people who work on cases (not beheer), coordinators
+#: and managers.
+ZVH_STAFF = frozenset(
+    {
+        "screener",
+        "triagetafel",
+        "procesregisseur",
+        "casusregisseur",
+        "coordinator",
+        "manager",
+        "privacyfunctionaris",
+    }
+)
+
+#: Who may see each case: who takes part, or has one of its open tasks in their inbox.
+CASE_VIEWERS = {
+    "case_breda": frozenset({"melder", "deelnemer", "screener"}),
+    "gm_breda": frozenset({"melder", "gemeente_breda", "procesregisseur"}),  # the procesregisseur was added
+    "gm_zundert": frozenset({"melder", "gemeente_zundert"}),
+}
+#: Whose inbox holds each task (a gemeente's task reaches only that gemeente's `gemeente` role).
+TASK_HOLDERS = {
+    "task_case_breda": frozenset({"screener"}),
+    "task_gm_breda": frozenset({"gemeente_breda"}),
+    "task_gm_zundert": frozenset({"gemeente_zundert"}),
+}
+#: An inzageverzoek's pages: the FG only — also the case pages of the request are not the FG's business otherwise.
+INZAGE = {"inzageverzoek": FG}
+PDF = "making the PDF takes seconds: the FG's download is tested in tests/web/test_inzage_pages.py"
+#: Who may manage a case's participants: a viewer with one of these roles (engine.access.PARTICIPANT_MANAGERS).
+PARTICIPANT_MANAGERS = frozenset({"procesregisseur", "coordinator"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may use one route × method, and how the others are refused."""
+
+    allowed: frozenset[str] = frozenset()
+    #: the answer to signed-in subjects who are not allowed: 403 or 404 ("login" for signing out)
+    denied: int | str = 404
+    #: the answer to anonymous visitors: "login" (a redirect to the sign-in page), "401" (API) or "allowed"
+    anonymous: str = "login"
+    #: per object (a key of `World.ids`) the subjects allowed; the route's `instance_id` / `task_id` is that object
+    targets: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: per object (None: the route) who knows it exists but may not do this, and so gets 403 instead of `denied`
+    forbidden: dict[str | None, frozenset[str]] = field(default_factory=dict)
+    #: the form (or JSON) to post; the matrix checks authorization only, so input errors (400/409/422) are fine
+    body: dict[str, Any] = field(default_factory=dict)
+    #: False where an allowed subject's answer is slow to make and checked elsewhere (a PDF, a sign-in): only the
+    #: anonymous visitor and the refusals are checked
+    check_allowed: bool = True
+    #: why a route is covered less than fully
+    note: str = ""
+
+
+def signed_in(**kwargs: Any) -> Rule:
+    return Rule(allowed=EVERYONE, **kwargs)
+
+
+def public(**kwargs: Any) -> Rule:
+    return Rule(allowed=EVERYONE, anonymous="allowed", **kwargs)
+
+
+def case(**kwargs: Any) -> Rule:
+    return Rule(targets=CASE_VIEWERS, **kwargs)
+
+
+def task(**kwargs: Any) -> Rule:
+    return Rule(targets=TASK_HOLDERS, **kwargs)
+
+
+def owner_only(**kwargs: Any) -> Rule:
+    return Rule(allowed=PROCESS_OWNER, **kwargs)
+
+
+def api(rule: Rule) -> Rule:
+    return replace(rule, anonymous="401")
+
+
+def participants_managed() -> dict[str, Any]:
+    """Adding or removing a participant: viewers who manage participants; other viewers 403, the rest 404."""
+    return {
+        "targets": {name: viewers & PARTICIPANT_MANAGERS for name, viewers in CASE_VIEWERS.items()},
+        "forbidden": {name: viewers - PARTICIPANT_MANAGERS for name, viewers in CASE_VIEWERS.items()},
+    }
+
+
+#: Coordinators see the team's tasks (so not a 404) but hold no role to claim or complete them (403).
+TEAM_FORBIDDEN: dict[str | None, frozenset[str]] = {name: COORDINATORS for name in TASK_HOLDERS}
+
+
+MATRIX: dict[str, Rule] = {
+    # --- sign-in, sessions, language ---------------------------------------------------------------------------
+    "GET auth.login": public(),
+    "POST auth.login": public(
+        body={"gebruikersnaam": "mila", "wachtwoord": PASSWORD},
+        check_allowed=False,
+        note="signing in starts a new session whoever asks: checked once, anonymously (argon2 is slow on purpose)",
+    ),
+    "POST auth.logout": Rule(denied="login", note="signing out ends on the sign-in page, for everyone"),
+    "GET auth.session_status": public(),
+    "POST auth.extend_session": signed_in(),
+    "POST auth.choose_language": public(),
+    "GET auth.my_sessions": signed_in(),
+    "POST auth.end_other_sessions": signed_in(),
+    "POST auth.end_one_session": Rule(allowed=frozenset({"screener", "beheerder"})),  # the screener's session
+    "GET auth.password": signed_in(),
+    "POST auth.password": signed_in(),
+    "GET auth.all_sessions": Rule(allowed=frozenset({"beheerder"}), denied=403),
+    # the code step belongs to a sign-in in progress: without one, everyone is sent back to the sign-in page
+    "GET twofactor.second_step": Rule(denied="login"),
+    "POST twofactor.second_step": Rule(denied="login"),
+    "GET twofactor.enrol": signed_in(),
+    "POST twofactor.enrol": signed_in(),
+    "GET twofactor.manage": signed_in(),
+    "POST twofactor.new_recovery_codes": signed_in(),
+    "GET accounts.review": Rule(allowed=frozenset({"beheerder"}), denied=403),
+    "POST accounts.disable": Rule(allowed=frozenset({"beheerder"}), denied=403),  # sanne's account
+    "POST accounts.reset_second_factor": Rule(allowed=frozenset({"beheerder"}), denied=403),
+    # --- inbox, tasks, starting --------------------------------------------------------------------------------
+    "GET inbox.home": signed_in(),
+    "GET inbox.index": signed_in(),
+    "POST inbox.claim": task(forbidden=TEAM_FORBIDDEN),
+    "POST inbox.unclaim": Rule(targets={name: holders | COORDINATORS for name, holders in TASK_HOLDERS.items()}),
+    "POST inbox.reassign": Rule(
+        allowed=COORDINATORS,
+        denied=403,
+        body={"taak": "{task_case_breda}", "collega": "sanne", "reden": "Werkverdeling"},
+    ),
+    "POST inbox.store_filter": signed_in(),
+    "POST inbox.remove_filter": Rule(allowed=frozenset({"screener"})),  # the screener's saved filter
+    "GET tasks.task": task(),
+    "POST tasks.submit": task(),
+    "GET tasks.start_list": signed_in(),
+    "GET tasks.start_form": Rule(allowed=STARTERS),
+    "POST tasks.start": Rule(allowed=STARTERS),
+    # --- cases -------------------------------------------------------------------------------------------------
+    "GET cases.index": signed_in(),
+    "GET cases.case": case(),
+    "GET cases.diagram": case(),
+    "POST cases.add": Rule(**participants_managed(), body={"collega": "sanne", "reden": ""}),
+    "POST cases.remove": Rule(**participants_managed(), body={"reden": ""}),
+    "GET cases.emergency": Rule(allowed=ZVH_STAFF),
+    "POST cases.emergency": Rule(allowed=ZVH_STAFF, note="posted without a reason: refused as input (422)"),
+    # --- notifications, cover ----------------------------------------------------------------------------------
+    "GET notifications.index": signed_in(),
+    "GET notifications.open_one": Rule(allowed=frozenset({"screener"})),  # the screener's notification
+    "POST notifications.read_all": signed_in(),
+    "GET notifications.settings": signed_in(),
+    "POST notifications.settings": signed_in(),
+    "GET substitutions.index": signed_in(),
+    "POST substitutions.store": Rule(
+        allowed=COORDINATORS,
+        denied=403,
+        body={"afwezige": "sanne", "reden": "Ziek"},
+        note="cover for a colleague: coordinators only (one's own cover: tests/web/test_substitutions.py)",
+    ),
+    "POST substitutions.withdraw": Rule(allowed=frozenset({"screener"}) | COORDINATORS, denied=403),  # screener's
+    "POST substitutions.move_tasks": Rule(
+        allowed=frozenset({"screener"}) | COORDINATORS, denied=403, body={"reden": "Vakantie"}
+    ),
+    # --- monitor (managers and coordinators) -------------------------------------------------------------------
+    "GET monitor.index": Rule(allowed=COORDINATORS, denied=403),
+    "POST monitor.note": Rule(allowed=COORDINATORS, denied=403),
+    "POST monitor.escalation": Rule(allowed=COORDINATORS, denied=403),
+    "POST monitor.open_from_monitor": Rule(allowed=COORDINATORS, denied=403),
+    "POST monitor.retry": Rule(allowed=frozenset({"manager"}), denied=403, note="coordinators see, managers retry"),
+    "GET monitor_analysis.heatmap": Rule(allowed=COORDINATORS, denied=403),
+    "GET monitor_analysis.heatmap_data": Rule(allowed=COORDINATORS, denied=403),
+    "GET monitor_analysis.waiting": Rule(allowed=COORDINATORS, denied=403),
+    "GET monitor_analysis.throughput_page": Rule(allowed=COORDINATORS, denied=403),
+    # --- Storingen (who may retry a failed step) ---------------------------------------------------------------
+    "GET admin.errors": Rule(allowed=REPAIRERS),
+    "POST admin.retry": Rule(allowed=REPAIRERS),
+    # --- the privacy officer's pages ---------------------------------------------------------------------------
+    "GET privacy.logbook": Rule(allowed=FG, denied=403),
+    "POST privacy.logbook_person": Rule(allowed=FG, denied=403),
+    "GET privacy.person": Rule(allowed=FG, denied=403),
+    "POST privacy.person_lookup": Rule(allowed=FG, denied=403),
+    "GET privacy.emergencies": Rule(allowed=FG, denied=403),
+    "GET privacy.refusals": Rule(allowed=FG, denied=403),
+    "GET privacy.quarters": Rule(allowed=FG, denied=403),
+    # --- retention and destruction: managers and the FG, four eyes on a list (a proposed one in the world) ------
+    "GET retention.index": Rule(allowed=RETENTION, denied=403),
+    "POST retention.extend": Rule(allowed=RETENTION, denied=403),
+    "GET retention.lists": Rule(allowed=RETENTION, denied=403),
+    "POST retention.propose": Rule(allowed=frozenset({"manager"}), denied=403),
+    "GET retention.show": Rule(allowed=RETENTION, denied=403),
+    "POST retention.review": Rule(allowed=FG, denied=403),
+    "POST retention.execute": Rule(allowed=RETENTION, denied=403, note="the list is not approved: 409 past the check"),
+    # --- inzageverzoek: the contactpunt's package and letters (the FG only) ------------------------------------
+    "GET inzage.package": Rule(targets=INZAGE, denied=403),
+    "GET inzage.package_as_pdf": Rule(targets=INZAGE, denied=403, check_allowed=False, note=PDF),
+    "GET inzage.package_as_zip": Rule(targets=INZAGE, denied=403, check_allowed=False, note=PDF),
+    "GET inzage.letter": Rule(targets=INZAGE, denied=403, check_allowed=False, note=PDF),
+    "POST inzage.search_result": Rule(targets=INZAGE, denied=403),
+    "POST inzage.redaction": Rule(targets=INZAGE, denied=403),
+    "POST inzage.erase": Rule(targets=INZAGE, denied=403, note="no granted decision yet: 409 past the check"),
+    # --- the modeller (process owners only; everyone else: 404) ------------------------------------------------
+    "GET modeller.index": owner_only(),
+    "POST modeller.import_file": owner_only(),
+    "GET modeller.metadata": owner_only(),
+    "GET modeller.process": owner_only(),
+    "POST modeller.four_eyes": owner_only(),
+    "GET modeller.modeller": owner_only(),
+    "GET modeller.version_xml": owner_only(),
+    "GET modeller.version_comparison": owner_only(),
+    "POST modeller.validate": owner_only(body={"__json__": {"xml": "<x/>"}}),
+    "POST modeller.save": owner_only(body={"__json__": {}}),
+    "GET modeller.migration": owner_only(),
+    "POST modeller.migrate": owner_only(),
+    "GET modeller.draft_xml": owner_only(),
+    "GET modeller.comparison": owner_only(),
+    "GET modeller.comparison_json": owner_only(),
+    "GET modeller.draft_impact": owner_only(),
+    "GET modeller.publish_page": owner_only(),
+    "POST modeller.publish": owner_only(),
+    "POST modeller.approve": owner_only(),
+    "POST modeller.reject": owner_only(),
+    "POST modeller.discard": owner_only(),
+    "GET modeller.form_editor": owner_only(),
+    "POST modeller.save_form": owner_only(),
+    "POST modeller.form_preview": owner_only(),
+    # --- the JSON API (bearer tokens) --------------------------------------------------------------------------
+    "GET api.openapi": public(),
+    "GET api.processes": api(signed_in()),
+    "GET api.tasks": api(signed_in()),
+    "POST api.start_instance": api(Rule(allowed=STARTERS, denied=403)),
+    "GET api.task": api(task()),
+    "POST api.claim": api(task(forbidden=TEAM_FORBIDDEN)),
+    "POST api.complete": api(task(forbidden=TEAM_FORBIDDEN)),
+    "GET api.instance": api(case()),
+}

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import bindparam, event, insert, select, text
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
 from engine.db import session_keys
@@ -146,12 +146,16 @@ def chain_hash(key: bytes, previous: str | None, columns: Mapping[str, Any]) -> 
 # they ascend in chain order.
 _APPEND = insert(AuditEvent.metadata.tables[AuditEvent.__tablename__])
 _LOCK = text("SELECT pg_advisory_xact_lock(75130001)")
-_PREVIOUS = text("SELECT chain_hash FROM audit_events ORDER BY id DESC LIMIT 1")
-_NEW_IDS = {
-    "postgresql": text("SELECT nextval('audit_events_id_seq') FROM generate_series(1, :count)"),
-    "sqlite": text("SELECT coalesce(max(id), 0) FROM audit_events"),
+# After the lock: the new ids and the chain's head in one round trip (its snapshot is taken after the lock).
+_HEAD_AND_IDS = {
+    "postgresql": text(
+        "SELECT nextval('audit_events_id_seq'), "
+        "(SELECT chain_hash FROM audit_events ORDER BY id DESC LIMIT 1) FROM generate_series(1, :count)"
+    ),
+    "sqlite": text(
+        "SELECT coalesce(max(id), 0), (SELECT chain_hash FROM audit_events ORDER BY id DESC LIMIT 1) FROM audit_events"
+    ),
 }
-_PERSON_KEYS = select(Instance.id, Instance.person_key).where(Instance.id.in_(bindparam("ids", expanding=True)))
 #: where a unit of work keeps the entries it will append when it commits
 _PENDING = "zvh_audit_pending"
 
@@ -210,21 +214,22 @@ def _append_pending(session: Session) -> None:
     if not pending:
         return
     session.flush()  # the cases the entries are about are written (their person keys are read below)
+    for entry in pending:  # the case is almost always loaded already: no query
+        if entry["person_key"] is None and entry["instance_id"] is not None:
+            case = session.get(Instance, entry["instance_id"])
+            entry["person_key"] = case.person_key if case is not None else None
     connection = session.connection()
     dialect = connection.dialect.name
     if dialect == "postgresql":
         connection.execute(_LOCK)
-        ids = list(connection.scalars(_NEW_IDS[dialect], {"count": len(pending)}))
+        rows = connection.execute(_HEAD_AND_IDS[dialect], {"count": len(pending)}).all()
+        ids, previous = [row[0] for row in rows], rows[0][1]
     else:
-        last = connection.scalar(_NEW_IDS[dialect]) or 0
+        last, previous = connection.execute(_HEAD_AND_IDS[dialect]).one()
         ids = list(range(last + 1, last + 1 + len(pending)))
-    unknown = {e["instance_id"] for e in pending if e["person_key"] is None and e["instance_id"] is not None}
-    person_keys = dict(connection.execute(_PERSON_KEYS, {"ids": sorted(unknown)}).tuples().all()) if unknown else {}
-    previous = connection.scalar(_PREVIOUS)
     key = session_keys(session).audit
     for entry_id, entry in zip(ids, pending, strict=True):
         entry["id"] = entry_id
-        entry["person_key"] = entry["person_key"] or person_keys.get(entry["instance_id"])
         entry["chain_hash"] = previous = chain_hash(key, previous, entry)
     connection.execute(_APPEND, pending)
 

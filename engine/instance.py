@@ -12,6 +12,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine.models import Instance
+from engine.privacy.visibility import is_secret
 from engine.registry import LoadedVersion
 from engine.spiff import timer_due_at
 
@@ -47,6 +48,9 @@ class WorkflowInstance:
         active = not fresh and row.status in ACTIVE_STATUSES
         self.projected_ids = frozenset(str(t.id) for t in self.ready_human_tasks) if active else frozenset()
         self.projected_gemeente = row.gemeente
+        self.projected_secret = is_secret(row)
+        # The person keys the person index holds for this case, when known without a query (see index_persons).
+        self.indexed_person_keys: list[str] | None = [] if fresh else None
         # What the last save wrote to the inbox projection (so the caller's next tasks need no query).
         self.projected_rows: list[dict[str, Any]] = []
         self.kept_ids: frozenset[str] = frozenset()

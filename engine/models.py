@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
@@ -192,6 +192,13 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_tasks_inbox", "audience", "due_sort", "created_at", "id"),
         Index("ix_human_tasks_process_element", "process_key", "element_id", "created_at"),
+        # Tasks of secret cases are few: a small index tells the inbox whether it must filter at all.
+        Index(
+            "ix_human_tasks_secret_audience",
+            "audience",
+            postgresql_where=text("secret"),
+            sqlite_where=text("secret = 1"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -202,6 +209,8 @@ class HumanTask(Base):
     role: Mapped[str | None] = mapped_column(String(64))
     #: which holders of the role: `gm:<gemeente>` or `org:<organisation>` (`engine.privacy.organisations`); NULL: all
     scope: Mapped[str | None] = mapped_column(String(80))
+    #: the case is secret (vertrouwelijkheid geheim or higher): only its explicit participants see the task
+    secret: Mapped[bool] = mapped_column(default=False, server_default=false())
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: derived from assignee_id, role, scope and owner_id by `task_audience`; kept in step by `assign`

@@ -19,6 +19,7 @@ from engine.inbox import InboxRow, audiences, list_tasks
 from engine.instance import _CLOCKED_TIMERS, ACTIVE_STATUSES, WorkflowInstance
 from engine.models import NO_DEADLINE, HumanTask, Instance, User, task_audience
 from engine.privacy.organisations import gemeente_scope, task_scope
+from engine.privacy.visibility import is_secret
 from engine.spiff import role_key, timer_due_at
 from engine.substitutions import active_substitution, cover_access, cover_details
 
@@ -31,6 +32,12 @@ _MOVE_TASKS = (
     update(HumanTask)
     .where(HumanTask.id.in_(bindparam("task_ids", expanding=True)))
     .values(gemeente=bindparam("gemeente"))
+    .execution_options(synchronize_session=False)
+)
+_MARK_SECRET = (
+    update(HumanTask)
+    .where(HumanTask.id.in_(bindparam("task_ids", expanding=True)))
+    .values(secret=bindparam("secret"))
     .execution_options(synchronize_session=False)
 )
 # Tasks for the case's gemeente follow the case when its gemeente changes (unless someone holds them already).
@@ -62,6 +69,9 @@ def project(
     if kept and row.gemeente != instance.projected_gemeente:
         session.execute(_MOVE_TASKS, {"task_ids": sorted(kept), "gemeente": row.gemeente})
         session.execute(_FOLLOW_GEMEENTE, {"task_ids": sorted(kept), "scope": gemeente_scope(row.gemeente)})
+    secret = is_secret(row)
+    if kept and secret != instance.projected_secret:
+        session.execute(_MARK_SECRET, {"task_ids": sorted(kept), "secret": secret})
     new_rows = []
     for task_id, spiff_task in wanted.items():
         if task_id in kept:
@@ -81,6 +91,7 @@ def project(
                 "owner_id": owner_id,
                 "assignee_id": None,
                 "scope": scope,
+                "secret": secret,
                 "audience": task_audience(assignee_id=None, role=fields["role"], owner_id=owner_id, scope=scope),
                 "created_at": now,
                 "due_at": due_at,

@@ -29,6 +29,7 @@ from engine.access import take_part
 from engine.audit import record
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.config import Settings
+from engine.db import session_keys
 from engine.errors import ConfigurationError, Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.inbox import COORDINATOR_ROLES, InboxRow, task_row
 from engine.instance import (
@@ -55,7 +56,7 @@ from engine.models import (
     task_audience,
 )
 from engine.privacy.organisations import role_queues
-from engine.privacy.persons import index_persons
+from engine.privacy.persons import index_persons, person_keys
 from engine.privacy.retention import update_retention
 from engine.privacy.visibility import protect_submission
 from engine.projection import inbox_fields, next_tasks_for, project
@@ -168,7 +169,10 @@ class Runtime:
             subprocess_specs=version.subprocess_specs,
             script_engine=self.script_engine,
         )
-        return WorkflowInstance(row, version, workflow)
+        instance = WorkflowInstance(row, version, workflow)
+        # What the last save indexed: the keys of the data as that save left it, which loading restores.
+        instance.indexed_person_keys = person_keys(session_keys(session).pseudonym, instance.current_data())
+        return instance
 
     def load(self, session: Session, instance_id: int) -> WorkflowInstance:
         """An instance with its workflow restored (for views that need process data)."""
@@ -747,7 +751,7 @@ class Runtime:
         row.gemeente = _text(data.get("gemeente"), 100)
         row.subject_person = _subject_person(data)
         row.vertrouwelijkheid = _text(data.get("vertrouwelijkheid"), 32)
-        row.person_key = index_persons(session, row.id, data)
+        row.person_key = index_persons(session, row.id, data, indexed=instance.indexed_person_keys)
         if failure is not None:
             row.status, row.error_element, row.error_message = (
                 ERROR,

@@ -85,12 +85,20 @@ _UNINDEX = delete(InstancePerson).where(
 _INDEX = insert(InstancePerson)
 
 
-def index_persons(session: Session, instance_id: int, data: Mapping[str, Any]) -> str | None:
-    """Bring the person index of one case in line with its data; returns the main person's key."""
+def index_persons(
+    session: Session, instance_id: int, data: Mapping[str, Any], *, indexed: list[str] | None = None
+) -> str | None:
+    """Bring the person index of one case in line with its data; returns the main person's key.
+
+    `indexed`: the keys the index holds for the case when the caller knows them (the data as the last save left it,
+    which every save indexes); the index is then only read and written when the persons changed.
+    """
     keys = person_keys(session_keys(session).pseudonym, data)
-    indexed = set(session.scalars(_INDEXED, {"instance_id": instance_id}))
-    if gone := indexed - set(keys):  # a corrected BSN or name: the old key leaves the index
+    if indexed is not None and keys == indexed:
+        return keys[0] if keys else None
+    indexed_now = set(session.scalars(_INDEXED, {"instance_id": instance_id}))
+    if gone := indexed_now - set(keys):  # a corrected BSN or name: the old key leaves the index
         session.execute(_UNINDEX, {"instance_id": instance_id, "keys": sorted(gone)})
-    if new := [key for key in keys if key not in indexed]:
+    if new := [key for key in keys if key not in indexed_now]:
         session.execute(_INDEX, [{"instance_id": instance_id, "person_key": key} for key in new])
     return keys[0] if keys else None

@@ -358,11 +358,10 @@ def confidential_filter(user: User, *, at: datetime | None = None) -> ColumnElem
 
 
 def _task_clause(user_id: Any, is_fg: Any, at: Any) -> ColumnElement[bool]:
-    secret = exists().where(Instance.id == HumanTask.instance_id, Instance.vertrouwelijkheid.in_(SECRET_LEVELS))
-    takes_part = exists().where(
-        Participant.instance_id == HumanTask.instance_id, _explicit_participant(user_id, is_fg, at)
-    )
-    return or_(not_(secret), HumanTask.assignee_id == user_id, takes_part)
+    # The row says whether its case is secret (kept in step by the projection): no lookup of the case per row; and
+    # the user's explicit cases are one uncorrelated subquery, computed once per statement, not once per row.
+    explicit_cases = select(Participant.instance_id).where(_explicit_participant(user_id, is_fg, at))
+    return or_(not_(HumanTask.secret), HumanTask.assignee_id == user_id, HumanTask.instance_id.in_(explicit_cases))
 
 
 def confidential_task_filter(user: User, *, at: datetime | None = None) -> ColumnElement[bool]:

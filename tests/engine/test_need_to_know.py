@@ -271,3 +271,27 @@ def test_destroyed_case__is_not_found_for_anyone(
 
     with pytest.raises(NotFound, match="vernietigd"), db.reader() as session:
         visible_instance(session, mila, instance_id, at=clock.now())
+
+
+def test_secret__an_open_task_leaves_the_queue_when_its_case_becomes_secret(
+    db: Database, runtime: Runtime, make_user: UserFactory, tmp_path: Path, scoped: str
+) -> None:
+    mila = make_user("mila", "melder")
+    breda = make_user("gijs", "gemeente", organisation="gemeente", gemeenten=("breda",))
+    started = start(db, runtime, scoped, mila)
+    complete(db, runtime, started.next_tasks[0].id, mila, _melding("Breda"))
+    with db.reader() as session:
+        assert list_tasks(session, user=breda).total == 1
+        assert session.scalars(select(HumanTask.secret)).one() is False
+
+    # A later save of the case (e.g. a parallel branch that records the level) makes it secret; the open
+    # gemeente task stays open and must leave the queue at once.
+    with db.transaction() as session:
+        loaded = runtime.load(session, started.instance.id)
+        for spiff_task in loaded.ready_human_tasks:
+            spiff_task.data["vertrouwelijkheid"] = "geheim"
+        runtime._save(session, loaded, actor=None, failure=None, progressed=False)
+
+    with db.reader() as session:
+        assert session.scalars(select(HumanTask.secret)).one() is True
+        assert list_tasks(session, user=breda).total == 0, "a secret case's task is not for the whole queue"

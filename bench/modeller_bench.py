@@ -29,13 +29,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from engine.bundles import Bundle, collect_bundle  # noqa: E402
 from engine.clock import FixedClock  # noqa: E402
 from engine.db import Database  # noqa: E402
 from engine.migrate import upgrade_to_head  # noqa: E402
 from engine.modelling.migrate import migrate_instances  # noqa: E402
-from engine.registry import Bundle, collect_bundle, deploy_bundle, validate_bundle  # noqa: E402
+from engine.registry import deploy_bundle  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.users import create_user  # noqa: E402
+from engine.validation import validate_bundle  # noqa: E402
 
 DIAGRAM = ROOT / "processes" / "inzageverzoek.bpmn"
 FORMS = ROOT / "forms"

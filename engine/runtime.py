@@ -25,27 +25,25 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine import assignment
 from engine.access import take_part
 from engine.audit import record
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.config import Settings
 from engine.db import session_keys
 from engine.errors import ConfigurationError, Conflict, InvalidInput, NotFound, PermissionDenied
-from engine.inbox import COORDINATOR_ROLES, InboxRow, task_row
+from engine.inbox import InboxRow
 from engine.instance import (
     _CLOCKED_TIMERS,
     ACTIVE_STATUSES,
     COMPLETED,
     ERROR,
     RUNNING,
-    SUSPENDED,
-    TERMINATED,
     WAITING,
     EngineFailure,
     WorkflowInstance,
 )
 from engine.models import (
-    AuditEvent,
     CompletedTask,
     Counter,
     HumanTask,
@@ -53,13 +51,11 @@ from engine.models import (
     Participant,
     ProcessVersion,
     User,
-    task_audience,
 )
-from engine.privacy.organisations import role_queues
 from engine.privacy.persons import index_persons, person_keys
 from engine.privacy.retention import update_retention
 from engine.privacy.visibility import protect_submission
-from engine.projection import inbox_fields, next_tasks_for, project
+from engine.projection import next_tasks_for, project
 from engine.registry import LoadedVersion, latest_version, list_processes, load_version
 from engine.sandbox import Sandbox
 from engine.spiff import (
@@ -69,8 +65,6 @@ from engine.spiff import (
     new_workflow,
     restore_workflow,
 )
-from engine.spiff_migration import migration_refusal, move_to_specs, waiting_elements
-from engine.substitutions import active_substitution, cover_access, cover_details, may_take_over
 
 LIBRARY_VERSION = package_version("SpiffWorkflow")
 
@@ -81,19 +75,12 @@ _MB = 1024 * 1024
 # Statements on the hot path are built once: building a SQLAlchemy statement costs more than running it.
 _INSTANCE = select(Instance).where(Instance.id == bindparam("instance_id"))
 _INSTANCE_FOR_UPDATE = _INSTANCE.with_for_update(of=Instance).execution_options(populate_existing=True)
-_OPEN_TASK = select(HumanTask).where(HumanTask.id == bindparam("task_id"))
 _TASKS_OF_INSTANCE = (
     select(HumanTask)
     .where(HumanTask.instance_id == bindparam("instance_id"))
     .order_by(HumanTask.created_at, HumanTask.id)
 )
 _ADD_COMPLETED = insert(CompletedTask)
-_CLAIM = (
-    update(HumanTask)
-    .where(HumanTask.id == bindparam("task_id"), HumanTask.assignee_id.is_(None))
-    .values(assignee_id=bindparam("user_id"), audience=bindparam("audience"))
-    .execution_options(synchronize_session=False)
-)
 
 
 @dataclass(frozen=True)
@@ -102,15 +89,6 @@ class Outcome:
 
     instance: Instance
     next_tasks: list[InboxRow]
-
-
-@dataclass(frozen=True)
-class MigrationPlan:
-    """Where an instance waits on its version, where it would wait on another one, and why not (if refused)."""
-
-    waits_now: list[str]
-    will_wait: list[str]
-    refusal: str | None = None
 
 
 class Runtime:
@@ -174,9 +152,9 @@ class Runtime:
         instance.indexed_person_keys = person_keys(session_keys(session).pseudonym, instance.current_data())
         return instance
 
-    def load(self, session: Session, instance_id: int) -> WorkflowInstance:
-        """An instance with its workflow restored (for views that need process data)."""
-        return self._load(session, instance_id)
+    def load(self, session: Session, instance_id: int, *, for_update: bool = False) -> WorkflowInstance:
+        """An instance with its workflow restored (views read it; a writer takes the row lock with `for_update`)."""
+        return self._load(session, instance_id, for_update=for_update)
 
     # --- starting ----------------------------------------------------------------------------------------
 
@@ -257,8 +235,8 @@ class Runtime:
                 workflow.catch(message)
                 workflow.do_engine_steps()
 
-        failure = self._run_engine(instance, run)
-        self._save(session, instance, actor=actor, failure=failure)
+        failure = self.run_engine(instance, run)
+        self.save(session, instance, actor=actor, failure=failure)
         return instance
 
     def start_follow_up(
@@ -338,75 +316,20 @@ class Runtime:
             value = 1
         return f"ZVH-{now.year}-{value:05d}"
 
-    # --- human tasks -------------------------------------------------------------------------------------
-
-    def _open_task(self, session: Session, task_id: str) -> HumanTask:
-        task = session.scalar(_OPEN_TASK, {"task_id": task_id})
-        if task is not None:
-            return task
-        completed = session.scalar(
-            select(AuditEvent).where(AuditEvent.task_id == task_id, AuditEvent.action == "complete").limit(1)
-        )
-        if completed is not None:
-            raise Conflict(
-                f"This task was already completed by {completed.actor} at {completed.at:%Y-%m-%d %H:%M} UTC."
-            )
-        raise NotFound("This task does not exist or is no longer open.")
-
-    @staticmethod
-    def may_work_on(actor: User, task: HumanTask) -> bool:
-        """True when `actor` may claim or complete `task`: its role, its owner (lane-less task) or its assignee."""
-        if task.assignee_id is not None:
-            return task.assignee_id == actor.id
-        return Runtime._eligible(actor, task)
-
-    @staticmethod
-    def _eligible(actor: User, task: HumanTask) -> bool:
-        """Whether the task's queue is one of `actor`'s: their role, in the gemeente or organisation it is for."""
-        return task.queue in role_queues(actor) if task.queue is not None else task.owner_id == actor.id
+    # --- human tasks: claiming, releasing and reassigning live in engine.assignment ---------------------
 
     def claim_task(self, session: Session, *, task_id: str, actor: User) -> InboxRow:
         """Take an open task so colleagues see it is being handled."""
-        task = self._open_task(session, task_id)
-        if not self._eligible(actor, task):
-            raise PermissionDenied("You do not hold the role this task needs.")
-        if task.assignee_id == actor.id:
-            return task_row(session, task_id)
-        claimed = session.execute(
-            _CLAIM,
-            {
-                "task_id": task_id,
-                "user_id": actor.id,
-                "audience": task_audience(assignee_id=actor.id, role=None, owner_id=None),
-            },
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            session.refresh(task)
-            raise Conflict(f"This task was already claimed by {self._holder_name(session, task)}.")
-        # No participation yet: the task in their inbox lets them see the case; only completing it (work done)
-        # makes them a participant, so claiming and releasing leaves no access behind.
-        self._record_task_event(session, actor, "claim", task, f"Claimed '{task.name}'")
-        return task_row(session, task_id)
+        return assignment.claim_task(session, task_id=task_id, actor=actor, at=self.clock.now())
 
-    def _record_task_event(
-        self,
-        session: Session,
-        actor: User,
-        action: str,
-        task: HumanTask,
-        summary: str,
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        record(
-            session,
-            actor=actor.username,
-            action=action,
-            at=self.clock.now(),
-            instance_id=task.instance_id,
-            task_id=task.id,
-            element_id=task.element_id,
-            summary=summary,
-            details=details,
+    def unclaim_task(self, session: Session, *, task_id: str, actor: User) -> InboxRow:
+        """Give a claimed task back to the role's shared queue."""
+        return assignment.unclaim_task(session, task_id=task_id, actor=actor, at=self.clock.now())
+
+    def reassign_task(self, session: Session, *, task_id: str, actor: User, assignee: User, reason: str) -> InboxRow:
+        """(Coordinator) hand a task to a colleague who holds its role; the reason goes to the audit log."""
+        return assignment.reassign_task(
+            session, task_id=task_id, actor=actor, assignee=assignee, reason=reason, at=self.clock.now()
         )
 
     @staticmethod
@@ -417,68 +340,6 @@ class Runtime:
         if row.started_by_id == actor.id:
             return False
         return task.assignee_id != actor.id or session.get(Participant, (row.id, actor.id)) is None
-
-    @staticmethod
-    def _holder_name(session: Session, task: HumanTask) -> str:
-        holder = session.get(User, task.assignee_id) if task.assignee_id else None
-        return holder.display_name if holder else "a colleague"
-
-    def unclaim_task(self, session: Session, *, task_id: str, actor: User) -> InboxRow:
-        """Give a claimed task back to the role's shared queue."""
-        task = self._open_task(session, task_id)
-        if task.assignee_id is None:
-            return task_row(session, task_id)
-        if task.assignee_id != actor.id and not (actor.role_keys & COORDINATOR_ROLES):
-            raise PermissionDenied("Only the assignee or a coordinator can release this task.")
-        task.assign(None)
-        self._record_task_event(session, actor, "unclaim", task, f"Released '{task.name}'")
-        session.flush()
-        return task_row(session, task_id)
-
-    def reassign_task(self, session: Session, *, task_id: str, actor: User, assignee: User, reason: str) -> InboxRow:
-        """(Coordinator) hand a task to a colleague who holds its role; the reason goes to the audit log."""
-        if not (actor.role_keys & COORDINATOR_ROLES):
-            raise PermissionDenied("Only a coordinator or manager can reassign tasks.")
-        if not reason.strip():
-            raise InvalidInput("Give a reason for the reassignment.", {"reason": ["Dit veld is verplicht."]})
-        task = self._open_task(session, task_id)
-        if not self._eligible(assignee, task) or not assignee.active:
-            raise InvalidInput(
-                f"{assignee.display_name} cannot take this task.",
-                {"assignee": [f"{assignee.display_name} heeft niet de rol {task.role or 'van de starter'}."]},
-            )
-        now = self.clock.now()
-        cover = active_substitution(session, user_id=assignee.id, at=now)
-        if cover is not None and not may_take_over(cover, task.queue):
-            raise InvalidInput(
-                f"{assignee.display_name} is away and the substitute cannot take this task.",
-                {
-                    "assignee": [
-                        f"{assignee.display_name} is afwezig en vervanger {cover.substitute.display_name} "
-                        f"heeft niet de rol {task.role}."
-                    ]
-                },
-            )
-        previous = task.assignee_id
-        receiver = cover.substitute if cover is not None else assignee
-        task.assign(receiver.id)
-        details = {"from_user_id": previous, "to": receiver.username, "reason": reason.strip()}
-        if cover is not None:
-            cover_access(session, cover, instance_id=task.instance_id, at=now)
-            details |= cover_details(cover)
-        else:
-            take_part(session, instance_id=task.instance_id, user_id=receiver.id, reason="assigned", at=now)
-        covering = f" (covering for {assignee.username})" if cover is not None else ""
-        self._record_task_event(
-            session,
-            actor,
-            "reassign",
-            task,
-            f"Reassigned '{task.name}' to {receiver.username}{covering}: {reason.strip()}",
-            details=details,
-        )
-        session.flush()
-        return task_row(session, task_id)
 
     def complete_task(
         self,
@@ -491,10 +352,10 @@ class Runtime:
         locale: str = "nl",
     ) -> Outcome:
         """Validate the form data, complete the task, run the engine to the next wait state and persist."""
-        task = self._open_task(session, task_id)
-        if not self.may_work_on(actor, task):
-            if task.assignee_id is not None and self._eligible(actor, task):
-                raise Conflict(f"This task is claimed by {self._holder_name(session, task)}.")
+        task = assignment.open_task(session, task_id)
+        if not assignment.may_work_on(actor, task):
+            if task.assignee_id is not None and assignment.eligible(actor, task):
+                raise Conflict(f"This task is claimed by {assignment.holder_name(session, task)}.")
             raise PermissionDenied("You do not hold the role this task needs.")
         instance = self._load(session, task.instance_id, for_update=True)
         if lock_version is not None and lock_version != instance.row.lock_version:
@@ -513,7 +374,7 @@ class Runtime:
             spiff_task.run()
             instance.workflow.do_engine_steps()
 
-        failure = self._run_engine(instance, advance)
+        failure = self.run_engine(instance, advance)
         session.execute(_ADD_COMPLETED, _completed_row(task, actor, self.clock.now()))
         if self._joins_by_completing(session, instance.row, task, actor):
             take_part(session, instance_id=instance.row.id, user_id=actor.id, reason="worked_on", at=self.clock.now())
@@ -529,7 +390,7 @@ class Runtime:
             summary=f"Completed '{task.name}'",
             details={"fields": sorted(values)},
         )
-        self._save(session, instance, actor=actor, failure=failure)
+        self.save(session, instance, actor=actor, failure=failure)
         return Outcome(instance.row, next_tasks_for(session, actor, instance))
 
     def retry_instance(
@@ -551,7 +412,7 @@ class Runtime:
                 task.workflow.reset_from_task_id(task.id)
             instance.workflow.do_engine_steps()
 
-        failure = self._run_engine(instance, rerun)
+        failure = self.run_engine(instance, rerun)
         record(
             session,
             actor=actor.username,
@@ -562,94 +423,8 @@ class Runtime:
             summary=f"Retried {', '.join(t.task_spec.bpmn_id or t.task_spec.name for t in failed) or 'instance'}",
             details={"corrected_fields": sorted(data or {})},
         )
-        self._save(session, instance, actor=actor, failure=failure)
+        self.save(session, instance, actor=actor, failure=failure)
         return Outcome(instance.row, next_tasks_for(session, actor, instance))
-
-    # --- migration -------------------------------------------------------------------------------------
-
-    def migrate_instance(
-        self, session: Session, *, instance_id: int, to: ProcessVersion, actor: User, dry_run: bool = False
-    ) -> MigrationPlan:
-        """Move an active instance onto a newer version of its process; a dry run or a refusal changes nothing."""
-        instance = self._load(session, instance_id, for_update=not dry_run)
-        row, source = instance.row, instance.row.process_version
-        if to.process_key != row.process_key or to.version <= source.version:
-            raise InvalidInput(
-                f"Versie {to.version} is geen nieuwere versie van '{row.process_key}' dan versie {source.version}.",
-                {"versie": [f"Kies een versie van '{row.process_key}' na versie {source.version}."]},
-            )
-        waits_now = waiting_elements(instance.workflow)
-        before = {str(task.id): task.task_spec for task in instance.ready_human_tasks}
-        if row.status not in ACTIVE_STATUSES:
-            return MigrationPlan(
-                waits_now,
-                [],
-                f"De zaak is {_STATUS_NAMES.get(row.status, row.status)}; "
-                "alleen lopende zaken gaan over naar een nieuwe versie.",
-            )
-        target = load_version(to)
-        refusal = migration_refusal(instance.workflow, target, to.version)
-        if refusal is None:
-            refusal = self._move_workflow(instance, target, to.version)
-        will_wait = [] if refusal else waiting_elements(instance.workflow)
-        plan = MigrationPlan(waits_now, will_wait, refusal)
-        if dry_run or refusal:
-            return plan
-        record(
-            session,
-            actor=actor.username,
-            action="migrate",
-            at=self.clock.now(),
-            instance_id=row.id,
-            process_version_id=to.id,
-            summary=f"Migrated from version {source.version} to {to.version}; waits at {', '.join(will_wait) or '-'}",
-            details={
-                "from_version": source.version,
-                "to_version": to.version,
-                "waits_now": waits_now,
-                "will_wait": will_wait,
-            },
-        )
-        row.process_version_id, row.process_version = to.id, to
-        self._save(session, instance, actor=actor, failure=None, progressed=False)
-        self._follow_version(session, instance, before)
-        return plan
-
-    def _move_workflow(self, instance: WorkflowInstance, target: LoadedVersion, number: int) -> str | None:
-        """Put `instance` on the target specs and run it to its next wait; a reason when that does not work."""
-        workflow = instance.workflow
-        move_to_specs(workflow, target.spec, target.subprocess_specs)
-        try:  # the state as it will be stored must restore on the new version
-            instance.workflow = restore_workflow(
-                dump_workflow(workflow),
-                spec=target.spec,
-                subprocess_specs=target.subprocess_specs,
-                script_engine=self.script_engine,
-            )
-        except Exception as error:
-            return f"De toestand van de zaak past niet op versie {number}: {type(error).__name__}: {error}"
-        instance.version = target
-        failure = self._run_engine(instance, instance.workflow.do_engine_steps)
-        if failure is not None:
-            return f"Op versie {number} stopt de zaak bij '{failure.element_id or '?'}': {failure.message}"
-        return None
-
-    @staticmethod
-    def _follow_version(session: Session, instance: WorkflowInstance, before: Mapping[str, Any]) -> None:
-        """Tasks that stayed open keep their row (assignee, drafts); name, form and lane follow the new version."""
-        for task_id in sorted(instance.kept_ids):
-            old, new = inbox_fields(before[task_id]), inbox_fields(instance.find_task(task_id).task_spec)
-            values: dict[str, Any] = {**new, "process_name": instance.version.name}
-            if new["role"] != old["role"]:  # another lane: back to the new role's queue
-                owner_id = instance.row.started_by_id if new["role"] is None else None
-                audience = task_audience(assignee_id=None, role=new["role"], owner_id=owner_id)
-                values |= {"owner_id": owner_id, "assignee_id": None, "audience": audience}
-            session.execute(
-                update(HumanTask)
-                .where(HumanTask.id == task_id)
-                .values(values)
-                .execution_options(synchronize_session=False)
-            )
 
     # --- timers ------------------------------------------------------------------------------------------
 
@@ -665,7 +440,7 @@ class Runtime:
                 instance.workflow.refresh_timers()
                 instance.workflow.do_engine_steps()
 
-        failure = self._run_engine(instance, fire)
+        failure = self.run_engine(instance, fire)
         still_waiting = {t.id for t in self._waiting_timers(instance)}
         fired = [
             t
@@ -684,7 +459,7 @@ class Runtime:
                 process_version_id=instance.row.process_version_id,
                 summary=f"Timer '{timer.task_spec.bpmn_name or timer.task_spec.bpmn_id}' fired",
             )
-        self._save(session, instance, actor=None, failure=failure, progressed=bool(fired))
+        self.save(session, instance, actor=None, failure=failure, progressed=bool(fired))
         return [t.task_spec.bpmn_id for t in fired]
 
     @staticmethod
@@ -698,7 +473,7 @@ class Runtime:
     # --- engine and persistence --------------------------------------------------------------------------
 
     @staticmethod
-    def _run_engine(instance: WorkflowInstance, step: Any) -> EngineFailure | None:
+    def run_engine(instance: WorkflowInstance, step: Any) -> EngineFailure | None:
         """Run `step`; a script/gateway error or a stall becomes an `EngineFailure`, never a lost state."""
         try:
             step()
@@ -720,7 +495,7 @@ class Runtime:
             )
         return None
 
-    def _save(
+    def save(
         self,
         session: Session,
         instance: WorkflowInstance,
@@ -824,9 +599,6 @@ def _choose_start_events(workflow: BpmnWorkflow, *, by_message: bool) -> None:
             by_hand = isinstance(task.task_spec.event_definition, NoneEventDefinition)
             if by_hand == by_message:
                 task.cancel()
-
-
-_STATUS_NAMES = {COMPLETED: "afgerond", ERROR: "in fout", SUSPENDED: "gepauzeerd", TERMINATED: "beëindigd"}
 
 
 def _completed_row(task: HumanTask, actor: User, at: datetime) -> dict[str, Any]:

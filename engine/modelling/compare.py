@@ -16,8 +16,8 @@ from typing import Any
 from lxml import etree
 from sqlalchemy.orm import Session
 
+from engine.bundles import BPMN_NS, FORM_PROPERTY, SPIFF_NS, UI_PROPERTY, parse_xml
 from engine.modelling.drafts import draft_bundle, get_draft, live_version, version_by_number
-from engine.registry import BPMN_NS, FORM_PROPERTY, SPIFF_NS, UI_PROPERTY, parse_xml
 
 DI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
 Files = Mapping[str, Mapping[str, str]]

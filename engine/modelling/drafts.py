@@ -21,22 +21,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, undefer
 
 from engine.audit import record
+from engine.bundles import BPMN_NS, NS, Bundle, find_file, parse_xml, referenced_forms, schema_files_referenced
 from engine.config import Settings
 from engine.errors import Conflict, DeploymentRefused, InvalidInput, NotFound, Problem
 from engine.instance import ACTIVE_STATUSES
 from engine.modelling import require_process_owner
 from engine.models import Instance, ProcessDraft, ProcessVersion, User
-from engine.registry import (
-    BPMN_NS,
-    NS,
-    Bundle,
-    _find_file,
-    _referenced_forms,
-    _schema_files_referenced,
-    list_processes,
-    parse_xml,
-    validate_bundle,
-)
+from engine.registry import list_processes
+from engine.validation import validate_bundle
 
 DRAFT, SUBMITTED, PUBLISHED, DISCARDED = "draft", "submitted", "published", "discarded"
 OPEN_STATUSES = (DRAFT, SUBMITTED)
@@ -302,16 +294,16 @@ def build_bundle(
         text = own_forms.get(name) or fallback_forms.get(name) or _read_form(forms_path, name)
         if text is not None:
             bundle.forms[name] = text
-            pending.extend(sorted(_schema_files_referenced(text)))
+            pending.extend(sorted(schema_files_referenced(text)))
     return bundle
 
 
 def _forms_named(bpmn: Mapping[str, str]) -> set[str]:
-    return {name for filename, text in bpmn.items() for name in _referenced_forms(parse_xml(text.encode(), filename))}
+    return {name for filename, text in bpmn.items() for name in referenced_forms(parse_xml(text.encode(), filename))}
 
 
 def _read_form(folder: Path, name: str) -> str | None:
-    path = _find_file(name, [folder])
+    path = find_file(name, [folder])
     return path.read_text(encoding="utf-8") if path is not None else None
 
 

@@ -6,19 +6,26 @@ over in its own savepoint, so a refusal or a failure leaves that instance untouc
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from engine.audit import record
 from engine.clock import FixedClock
 from engine.errors import InvalidInput, NotFound, ZvhError
-from engine.instance import ACTIVE_STATUSES
+from engine.instance import ACTIVE_STATUSES, COMPLETED, ERROR, SUSPENDED, TERMINATED, WorkflowInstance
 from engine.modelling import require_process_owner
-from engine.models import HumanTask, Instance, ProcessVersion, User
-from engine.runtime import MigrationPlan, Runtime
+from engine.models import HumanTask, Instance, ProcessVersion, User, task_audience
+from engine.privacy.organisations import task_scope
+from engine.projection import inbox_fields
+from engine.registry import LoadedVersion, load_version
+from engine.runtime import Runtime
+from engine.spiff import dump_workflow, restore_workflow
+from engine.spiff_migration import migration_refusal, move_to_specs, waiting_elements
 
 
 @dataclass
@@ -37,6 +44,105 @@ class MigrationStep:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class MigrationPlan:
+    """Where an instance waits on its version, where it would wait on another one, and why not (if refused)."""
+
+    waits_now: list[str]
+    will_wait: list[str]
+    refusal: str | None = None
+
+
+_STATUS_NAMES = {COMPLETED: "afgerond", ERROR: "in fout", SUSPENDED: "gepauzeerd", TERMINATED: "beëindigd"}
+
+
+def migrate_instance(
+    session: Session, runtime: Runtime, *, instance_id: int, to: ProcessVersion, actor: User, dry_run: bool = False
+) -> MigrationPlan:
+    """Move an active instance onto a newer version of its process; a dry run or a refusal changes nothing."""
+    instance = runtime.load(session, instance_id, for_update=not dry_run)
+    row, source = instance.row, instance.row.process_version
+    if to.process_key != row.process_key or to.version <= source.version:
+        raise InvalidInput(
+            f"Versie {to.version} is geen nieuwere versie van '{row.process_key}' dan versie {source.version}.",
+            {"versie": [f"Kies een versie van '{row.process_key}' na versie {source.version}."]},
+        )
+    waits_now = waiting_elements(instance.workflow)
+    before = {str(task.id): task.task_spec for task in instance.ready_human_tasks}
+    if row.status not in ACTIVE_STATUSES:
+        return MigrationPlan(
+            waits_now,
+            [],
+            f"De zaak is {_STATUS_NAMES.get(row.status, row.status)}; "
+            "alleen lopende zaken gaan over naar een nieuwe versie.",
+        )
+    target = load_version(to)
+    refusal = migration_refusal(instance.workflow, target, to.version)
+    if refusal is None:
+        refusal = _move_workflow(runtime, instance, target, to.version)
+    will_wait = [] if refusal else waiting_elements(instance.workflow)
+    plan = MigrationPlan(waits_now, will_wait, refusal)
+    if dry_run or refusal:
+        return plan
+    record(
+        session,
+        actor=actor.username,
+        action="migrate",
+        at=runtime.clock.now(),
+        instance_id=row.id,
+        process_version_id=to.id,
+        summary=f"Migrated from version {source.version} to {to.version}; waits at {', '.join(will_wait) or '-'}",
+        details={
+            "from_version": source.version,
+            "to_version": to.version,
+            "waits_now": waits_now,
+            "will_wait": will_wait,
+        },
+    )
+    row.process_version_id, row.process_version = to.id, to
+    runtime.save(session, instance, actor=actor, failure=None, progressed=False)
+    _follow_version(session, instance, before)
+    return plan
+
+
+def _move_workflow(runtime: Runtime, instance: WorkflowInstance, target: LoadedVersion, number: int) -> str | None:
+    """Put `instance` on the target specs and run it to its next wait; a reason when that does not work."""
+    workflow = instance.workflow
+    move_to_specs(workflow, target.spec, target.subprocess_specs)
+    try:  # the state as it will be stored must restore on the new version
+        instance.workflow = restore_workflow(
+            dump_workflow(workflow),
+            spec=target.spec,
+            subprocess_specs=target.subprocess_specs,
+            script_engine=runtime.script_engine,
+        )
+    except Exception as error:
+        return f"De toestand van de zaak past niet op versie {number}: {type(error).__name__}: {error}"
+    instance.version = target
+    failure = runtime.run_engine(instance, instance.workflow.do_engine_steps)
+    if failure is not None:
+        return f"Op versie {number} stopt de zaak bij '{failure.element_id or '?'}': {failure.message}"
+    return None
+
+
+def _follow_version(session: Session, instance: WorkflowInstance, before: Mapping[str, Any]) -> None:
+    """Tasks that stayed open keep their row (assignee, drafts); name, form and lane follow the new version."""
+    for task_id in sorted(instance.kept_ids):
+        spiff_task = instance.find_task(task_id)
+        old, new = inbox_fields(before[task_id]), inbox_fields(spiff_task.task_spec)
+        values: dict[str, Any] = {**new, "process_name": instance.version.name}
+        if new["role"] != old["role"]:  # another lane: back to the new role's queue, scoped as that lane says
+            owner_id = instance.row.started_by_id if new["role"] is None else None
+            scope = task_scope(
+                instance.version.scope_of(new["role"]), gemeente=instance.row.gemeente, data=spiff_task.data
+            )
+            audience = task_audience(assignee_id=None, role=new["role"], owner_id=owner_id, scope=scope)
+            values |= {"owner_id": owner_id, "assignee_id": None, "scope": scope, "audience": audience}
+        session.execute(
+            update(HumanTask).where(HumanTask.id == task_id).values(values).execution_options(synchronize_session=False)
+        )
 
 
 def instances_waiting_at(
@@ -108,10 +214,10 @@ def _migrate_one(
     instance_id, case_number, from_version = row.id, row.case_number, row.process_version.version
     try:
         if dry_run:
-            plan = runtime.migrate_instance(session, instance_id=instance_id, to=target, actor=actor, dry_run=True)
+            plan = migrate_instance(session, runtime, instance_id=instance_id, to=target, actor=actor, dry_run=True)
         else:
             with session.begin_nested():
-                plan = runtime.migrate_instance(session, instance_id=instance_id, to=target, actor=actor)
+                plan = migrate_instance(session, runtime, instance_id=instance_id, to=target, actor=actor)
     except ZvhError as error:  # e.g. a lost race with a colleague's step: this instance stays as it was
         plan = MigrationPlan([], [], error.message)
     return MigrationStep(

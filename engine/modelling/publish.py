@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
+from engine.bundles import Bundle
 from engine.clock import FixedClock
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.modelling import require_process_owner
@@ -31,7 +32,7 @@ from engine.modelling.drafts import (
     when,
 )
 from engine.models import ProcessDraft, ProcessSetting, ProcessVersion, User
-from engine.registry import Bundle, deploy_bundle
+from engine.registry import deploy_bundle
 
 FOUR_EYES = ("auto", "always", "never")
 

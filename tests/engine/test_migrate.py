@@ -28,12 +28,13 @@ KEY = "migreer"
 SECOND = user_task("T2", "Tweede stap")
 
 
-def chain(*tasks: tuple[str, str], extra: str = "") -> str:
-    """start → the given (id, name) user tasks in order → end, as process `migreer`."""
+def chain(*tasks: tuple[str, str], extra: str = "", lanes: dict[str, list[str]] | None = None) -> str:
+    """start → the given (id, name) user tasks in order → end, as process `migreer` (with `lanes`, if given)."""
     ids = ["S", *(task_id for task_id, _ in tasks), "E"]
     flows = "".join(flow(f"F_{a}_{b}", a, b) for a, b in pairwise(ids))
     body = "".join(user_task(task_id, name) for task_id, name in tasks)
-    return process(f'<bpmn:startEvent id="S"/>{body}<bpmn:endEvent id="E"/>{flows}{extra}', process_id=KEY)
+    xml = f'<bpmn:startEvent id="S"/>{body}<bpmn:endEvent id="E"/>{flows}{extra}'
+    return process(xml, process_id=KEY, lanes=lanes)
 
 
 V1 = chain(("T1", "Eerste stap"), ("T2", "Tweede stap"))
@@ -152,6 +153,19 @@ def test_migrate__a_renamed_task_keeps_its_row_assignee_and_draft_and_takes_the_
         draft = load_draft(session, user=anna, task_id=task.id)
         assert draft is not None and draft.data == {"opmerking": "half af"}
     assert version_of(db, instance) == 2
+
+
+def test_migrate__a_task_moved_into_a_gemeente_lane_reaches_only_that_gemeente(
+    db: Database, runtime: Runtime, owner: User, anna: User, v1: Path, make_user: UserFactory
+) -> None:
+    instance = start(db, runtime, anna)
+    deploy(db, v1, chain(("T1", "Eerste stap"), ("T2", "Tweede stap"), lanes={"Gemeente": ["T1"]}))
+
+    [step] = migrate(db, runtime, owner, [instance], 2)
+
+    moved = open_task(db, instance)
+    assert step.migrated and (moved.role, moved.scope) == ("gemeente", "gm:onbekend")
+    assert moved.audience == "role:gemeente|gm:onbekend", "a partner lane's safe default, not the whole queue"
 
 
 def test_migrate__continues_on_the_new_path_with_an_inserted_task(

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete
 
+from engine.bundles import Bundle, collect_bundle
 from engine.clock import FixedClock
 from engine.db import Database
 from engine.modelling import (
@@ -22,7 +23,7 @@ from engine.modelling import (
     start_draft,
 )
 from engine.models import HumanTask, Instance, User
-from engine.registry import Bundle, collect_bundle, deploy_bundle
+from engine.registry import deploy_bundle
 from engine.runtime import Runtime
 from tests.conftest import UserFactory
 from tests.engine.test_modelling_drafts import DATALEK, FORMS, MIWG, PROCESSES, deploy_process, edit

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from engine.bundles import collect_bundle
 from engine.clock import FixedClock
 from engine.db import Database
 from engine.errors import Conflict, InvalidInput, NotFound, ZvhError
@@ -25,7 +26,7 @@ from engine.modelling import (
     versions,
 )
 from engine.models import AuditEvent, Instance, ProcessDraft, User
-from engine.registry import collect_bundle, deploy_bundle, deploy_file
+from engine.registry import deploy_bundle, deploy_file
 from engine.runtime import Runtime
 from tests.conftest import UserFactory
 from tests.processes.test_datalek import MELDING

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from engine.access import may_view
+from engine.bundles import collect_bundle
 from engine.cli import main
 from engine.clock import FixedClock
 from engine.db import Database
@@ -19,8 +20,9 @@ from engine.errors import DeploymentRefused, InvalidInput, PermissionDenied
 from engine.models import AuditEvent, HumanTask, Instance
 from engine.monitor import MonitorFilter, Norm, add_working_days, monitor_counts, monitor_rows, parse_norm
 from engine.monitor.actions import add_note, escalate, open_case
-from engine.registry import _loaded_from, collect_bundle, validate_bundle
+from engine.registry import _loaded_from
 from engine.runtime import Runtime
+from engine.validation import validate_bundle
 from tests.conftest import AMSTERDAM, START, UserFactory
 from tests.engine.bpmn import flow, linear, process, user_task, write
 from tests.engine.test_runtime import complete, deploy, open_tasks, start

@@ -290,7 +290,7 @@ def test_secret__an_open_task_leaves_the_queue_when_its_case_becomes_secret(
         loaded = runtime.load(session, started.instance.id)
         for spiff_task in loaded.ready_human_tasks:
             spiff_task.data["vertrouwelijkheid"] = "geheim"
-        runtime._save(session, loaded, actor=None, failure=None, progressed=False)
+        runtime.save(session, loaded, actor=None, failure=None, progressed=False)
 
     with db.reader() as session:
         assert session.scalars(select(HumanTask.secret)).one() is True

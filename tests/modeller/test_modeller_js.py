@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from engine.registry import SPIFF_NS
+from engine.bundles import SPIFF_NS
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent

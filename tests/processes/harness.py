@@ -20,13 +20,14 @@ from lxml import etree
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
+from engine.bundles import NS
 from engine.clock import FixedClock
 from engine.db import Database
 from engine.errors import InvalidInput
 from engine.inbox import InboxRow, list_tasks
 from engine.models import HumanTask, Instance, User
 from engine.privacy.organisations import UNKNOWN
-from engine.registry import NS, load_version
+from engine.registry import load_version
 from engine.runtime import Outcome, Runtime
 from engine.timers import FiredTimers, fire_due_timers
 from engine.users import create_user

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from engine.bundles import NS
 from engine.demo import DEMO_PEOPLE
-from engine.registry import NS
 from engine.spiff import role_key
 from tests.processes.harness import PROCESSES, process_files
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from engine.audit import record
 from engine.errors import InvalidInput, NotFound, PermissionDenied
+from engine.forms import required_text
 from engine.inbox import audiences
 from engine.models import HumanTask, Instance, Participant, User
 from engine.privacy.visibility import confidential_filter, emergency_refusal
@@ -31,7 +32,6 @@ EMERGENCY_ROLES = frozenset({"coordinator", "manager"})
 SYSTEM_ONLY_ROLES = frozenset({"beheerder", "procesbeheerder"})
 #: How long noodtoegang lasts; then the case is closed to them again unless someone adds them as a participant.
 EMERGENCY_ACCESS = timedelta(hours=24)
-_MAX_REASON = 2000
 
 
 def _take_part_statement(insert: Any) -> Any:
@@ -105,12 +105,7 @@ def participants(session: Session, instance_id: int, *, at: datetime | None = No
 
 
 def _reason(reason: str, message: str) -> str:
-    text = reason.strip()
-    if not text:
-        raise InvalidInput(message, {"reden": ["Dit veld is verplicht."]})
-    if len(text) > _MAX_REASON or not text.isprintable():
-        raise InvalidInput(message, {"reden": [f"Gebruik hoogstens {_MAX_REASON} gewone tekens."]})
-    return text
+    return required_text(reason, field="reden", message=message)
 
 
 def _may_manage_participants(session: Session, actor: User, instance_id: int, at: datetime) -> None:

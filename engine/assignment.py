@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from engine.access import take_part
 from engine.audit import record
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from engine.forms import required_text
 from engine.inbox import COORDINATOR_ROLES, InboxRow, task_row
 from engine.models import AuditEvent, HumanTask, User, task_audience
 from engine.privacy.organisations import role_queues
@@ -121,8 +122,7 @@ def reassign_task(
     """(Coordinator) hand a task to a colleague who holds its role; the reason goes to the audit log."""
     if not (actor.role_keys & COORDINATOR_ROLES):
         raise PermissionDenied("Only a coordinator or manager can reassign tasks.")
-    if not reason.strip():
-        raise InvalidInput("Give a reason for the reassignment.", {"reason": ["Dit veld is verplicht."]})
+    reason = required_text(reason, field="reason", message="Give a reason for the reassignment.")
     task = open_task(session, task_id)
     if not eligible(assignee, task) or not assignee.active:
         raise InvalidInput(
@@ -143,14 +143,14 @@ def reassign_task(
     previous = task.assignee_id
     receiver = cover.substitute if cover is not None else assignee
     task.assign(receiver.id)
-    details = {"from_user_id": previous, "to": receiver.username, "reason": reason.strip()}
+    details = {"from_user_id": previous, "to": receiver.username, "reason": reason}
     if cover is not None:
         cover_access(session, cover, instance_id=task.instance_id, at=at)
         details |= cover_details(cover)
     else:
         take_part(session, instance_id=task.instance_id, user_id=receiver.id, reason="assigned", at=at)
     covering = f" (covering for {assignee.username})" if cover is not None else ""
-    summary = f"Reassigned '{task.name}' to {receiver.username}{covering}: {reason.strip()}"
+    summary = f"Reassigned '{task.name}' to {receiver.username}{covering}: {reason}"
     record_task_event(session, actor, "reassign", task, summary, at=at, details=details)
     session.flush()
     return task_row(session, task_id)

@@ -204,6 +204,19 @@ _MESSAGES: dict[str, dict[str, str]] = {
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
+def required_text(value: str, *, field: str, message: str, limit: int = 2000) -> str:
+    """A required free text typed outside a form (a reason, a note): stripped, not empty, not too long, storable
+    (line breaks are fine, invisible control characters are not)."""
+    text = value.strip()
+    if not text:
+        raise InvalidInput(message, {field: [_MESSAGES["nl"]["required"]]})
+    if len(text) > limit:
+        raise InvalidInput(message, {field: [f"Gebruik hoogstens {limit} tekens."]})
+    if _UNSTORABLE.search(text):
+        raise InvalidInput(message, {field: [_MESSAGES["nl"]["control"]]})
+    return text
+
+
 def storable(value: Any) -> Any:
     """`value` with every character that cannot be stored or shown replaced by U+FFFD (drafts keep what was typed)."""
     if isinstance(value, str):

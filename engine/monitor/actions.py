@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from engine.access import emergency_access
 from engine.audit import record
-from engine.errors import Conflict, InvalidInput, NotFound
+from engine.errors import Conflict, NotFound
+from engine.forms import required_text
 from engine.instance import ACTIVE_STATUSES
 from engine.models import Instance, User
 from engine.monitor.scan import require_monitor
@@ -16,16 +17,6 @@ from engine.runtime import Runtime
 
 #: The message that starts the escalation process (processes/bewaking_escalatie.bpmn) as a follow-up of a case.
 ESCALATION_MESSAGE = "bewaking_escalatie"
-_MAX_TEXT = 2000
-
-
-def _required_text(value: str, field: str, message: str) -> str:
-    text = value.strip()
-    if not text:
-        raise InvalidInput(message, {field: ["Dit veld is verplicht."]})
-    if len(text) > _MAX_TEXT:
-        raise InvalidInput(message, {field: [f"Gebruik hoogstens {_MAX_TEXT} tekens."]})
-    return text
 
 
 def _instance(session: Session, instance_id: int) -> Instance:
@@ -38,7 +29,7 @@ def _instance(session: Session, instance_id: int) -> Instance:
 def add_note(session: Session, *, instance_id: int, actor: User, text: str, at: datetime) -> None:
     """A manager's note on a case in the monitor (kept in the audit log, shown on the case timeline)."""
     require_monitor(actor)
-    note = _required_text(text, "notitie", "Schrijf een notitie.")
+    note = required_text(text, field="notitie", message="Schrijf een notitie.")
     instance = _instance(session, instance_id)
     record(
         session,
@@ -57,7 +48,7 @@ def escalate(
 ) -> Instance:
     """Ask the procesregisseur to get a stalled case moving: starts the escalation process for the same case."""
     require_monitor(actor)
-    why = _required_text(reason, "reden", "Geef de reden van de escalatie.")
+    why = required_text(reason, field="reden", message="Geef de reden van de escalatie.")
     instance = _instance(session, instance_id)
     if instance.status not in ACTIVE_STATUSES and instance.status != "error":
         raise Conflict("Deze zaak is afgerond; er valt niets te escaleren.")

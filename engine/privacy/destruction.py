@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from engine.audit import record
 from engine.db import Database
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from engine.forms import required_text
 from engine.instance import TERMINATED
 from engine.models import (
     AuditEvent,
@@ -108,9 +109,7 @@ def destroy_case(
     list_id: int | None = None,
 ) -> Destroyed:
     """Destroy one case's personal data (a running case is ended first, recorded); the row stays anonymous."""
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput("Geef een reden voor de vernietiging.", {"reason": ["Verplicht."]})
+    reason = required_text(reason, field="reason", message="Geef een reden voor de vernietiging.")
     row = session.get(Instance, instance_id, with_for_update=True)
     if row is None:
         raise NotFound(f"Zaak {instance_id} bestaat niet.")

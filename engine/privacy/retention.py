@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, defer
 from engine.audit import record
 from engine.db import Database
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from engine.forms import required_text
 from engine.instance import COMPLETED, TERMINATED, WorkflowInstance
 from engine.models import (
     DestructionList,
@@ -190,9 +191,7 @@ def extend_retention(
     row = session.get(Instance, instance_id, with_for_update=True)
     if row is None or row.destroyed_at is not None:
         raise NotFound("Deze zaak bestaat niet of is vernietigd.")
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput("Geef een reden voor de verlenging.", {"reason": ["Verplicht."]})
+    reason = required_text(reason, field="reason", message="Geef een reden voor de verlenging.")
     if row.retention_due_at is None or (period := _period_of(row.retention_rule)) is None:
         raise Conflict("Deze zaak heeft (nog) geen bewaartermijn die verlengd kan worden.")
     if row.retention_extensions >= MAX_EXTENSIONS:

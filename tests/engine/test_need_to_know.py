@@ -232,6 +232,8 @@ def test_noodtoegang__needs_a_reason_is_flagged_and_ends_after_a_day(
         emergency_access(session, instance_id=instance_id, actor=pim, reason=" ", at=clock.now())
     with pytest.raises(PermissionDenied), db.transaction() as session:
         emergency_access(session, instance_id=instance_id, actor=partner, reason="Ik wil kijken", at=clock.now())
+    with pytest.raises(InvalidInput), db.transaction() as session:
+        emergency_access(session, instance_id=instance_id, actor=pim, reason="Acute\x00dreiging", at=clock.now())
     with db.transaction() as session:
         emergency_access(session, instance_id=instance_id, actor=pim, reason="Acute dreiging", at=clock.now())
 
@@ -295,3 +297,22 @@ def test_secret__an_open_task_leaves_the_queue_when_its_case_becomes_secret(
     with db.reader() as session:
         assert session.scalars(select(HumanTask.secret)).one() is True
         assert list_tasks(session, user=breda).total == 0, "a secret case's task is not for the whole queue"
+
+
+def test_reasons__may_run_over_several_lines_but_not_hold_invisible_characters(
+    db: Database, runtime: Runtime, make_user: UserFactory, scoped: str, clock: FixedClock
+) -> None:
+    mila = make_user("mila", "melder")
+    pim = make_user("pim", "procesregisseur", organisation="zvh")
+    instance_id = start(db, runtime, scoped, mila).instance.id
+    reason = "Acute dreiging gemeld.\nOverleg vanmiddag om 14:00."
+
+    with db.transaction() as session:
+        emergency_access(session, instance_id=instance_id, actor=pim, reason=reason, at=clock.now())
+    with pytest.raises(InvalidInput) as refused, db.transaction() as session:
+        add_participant(session, instance_id=instance_id, actor=pim, user=mila, reason="x\x07y", at=clock.now())
+
+    assert refused.value.fields == {"reden": ["De tekst bevat ongeldige (onzichtbare) tekens."]}
+    with db.reader() as session:
+        flagged = session.scalars(select(AuditEvent).where(AuditEvent.action == "noodtoegang")).one()
+    assert flagged.details["reason"] == reason

@@ -216,3 +216,28 @@ def test_participant__removed_with_a_reason_loses_access(app: Flask) -> None:
     with app.extensions["zvh"].db.reader() as session:
         event = session.query(AuditEvent).filter_by(action="participant_removed").one()
     assert event.details["reason"] == "Woonbegeleiding afgerond"
+
+
+def test_participant__a_refused_addition_keeps_what_was_typed(app: Flask) -> None:
+    instance_id = start_melding(app)
+    pim = app.test_client()
+    login(pim, "pim")
+    token = page_token(pim, f"/zaken/{instance_id}/noodtoegang")
+    pim.post(f"/zaken/{instance_id}/noodtoegang", data={"csrf_token": token, "reden": "Overdracht procesregie"})
+    token = page_token(pim, f"/zaken/{instance_id}")
+
+    unknown = pim.post(
+        f"/zaken/{instance_id}/deelnemers", data={"csrf_token": token, "collega": "niemand", "reden": "Woonbegeleiding"}
+    )
+    no_reason = pim.post(
+        f"/zaken/{instance_id}/deelnemers", data={"csrf_token": token, "collega": "otto", "reden": " "}
+    )
+
+    assert unknown.status_code == 422 and no_reason.status_code == 422
+    assert "Die collega bestaat niet." in unknown.get_data(as_text=True)
+    assert 'value="niemand"' in unknown.get_data(as_text=True)
+    assert 'value="Woonbegeleiding"' in unknown.get_data(as_text=True)
+    assert "Dit veld is verplicht." in no_reason.get_data(as_text=True)
+    assert 'value="otto"' in no_reason.get_data(as_text=True)
+    with app.extensions["zvh"].db.reader() as session:
+        assert session.query(AuditEvent).filter_by(action="participant").count() == 0

@@ -52,6 +52,13 @@ def index() -> ResponseReturnValue:
 @bp.get("/zaken/<int:instance_id>")
 @login_required
 def case(instance_id: int) -> ResponseReturnValue:
+    return _case_page(instance_id)
+
+
+def _case_page(
+    instance_id: int, *, typed: dict[str, str] | None = None, errors: dict[str, list[str]] | None = None
+) -> ResponseReturnValue:
+    """The case page; with what a participant form held and why it was refused, when it was (422)."""
     user = me()
     try:
         with transaction() as session:
@@ -73,7 +80,9 @@ def case(instance_id: int) -> ResponseReturnValue:
         participant_reasons=PARTICIPANT_REASONS,
         organisation_name=organisation_name,
         now=now(),
-    )
+        typed=typed or {},
+        errors=errors or {},
+    ), (422 if errors else 200)
 
 
 @bp.get("/zaken/<int:instance_id>/diagram")
@@ -96,26 +105,21 @@ def diagram(instance_id: int) -> ResponseReturnValue:
 @bp.post("/zaken/<int:instance_id>/deelnemers")
 @login_required
 def add(instance_id: int) -> ResponseReturnValue:
-    """Give a colleague access to the case (need-to-know, logged with the reason)."""
+    """Give a colleague access to the case (need-to-know, logged with the reason); a refusal keeps what was typed."""
+    typed = {"collega": request.form.get("collega", "").strip(), "reden": request.form.get("reden", "")}
     try:
         with transaction() as session:
-            colleague = get_user(session, request.form.get("collega", "").strip())
+            colleague = get_user(session, typed["collega"])
             add_participant(
-                session,
-                instance_id=instance_id,
-                actor=me(),
-                user=colleague,
-                reason=request.form.get("reden", ""),
-                at=now(),
+                session, instance_id=instance_id, actor=me(), user=colleague, reason=typed["reden"], at=now()
             )
     except NotFound:
         with reader() as session:
             visible_instance(session, me(), instance_id, at=now())  # 404 for a case the user may not see
-        flash(_("Die collega bestaat niet."), "error")
-    except InvalidInput:
-        flash(_("Geef de reden waarom deze collega toegang nodig heeft."), "error")
-    else:
-        flash(_("%(naam)s neemt nu deel aan deze zaak.", naam=colleague.display_name), "success")
+        return _case_page(instance_id, typed=typed, errors={"collega": [_("Die collega bestaat niet.")]})
+    except InvalidInput as refused:
+        return _case_page(instance_id, typed=typed, errors=refused.fields or {"reden": [refused.message]})
+    flash(_("%(naam)s neemt nu deel aan deze zaak.", naam=colleague.display_name), "success")
     return redirect(url_for("cases.case", instance_id=instance_id))
 
 

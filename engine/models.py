@@ -159,6 +159,8 @@ class Instance(Base):
     retention_extensions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: set when the personal data was destroyed: the row stays as an anonymous statistical record
     destroyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    #: the kengetallen already counted for the reports (comma-separated; engine.reports.facts)
+    counted: Mapped[str | None] = mapped_column(String(255))
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     process_version: Mapped[ProcessVersion] = relationship(lazy="joined", innerjoin=True)
@@ -552,3 +554,41 @@ class ProcessSetting(Base):
     process_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     #: "auto" (four eyes when a script, condition or timer changed), "always" or "never"
     four_eyes: Mapped[str] = mapped_column(String(8))
+
+
+class ReportFact(Base):
+    """One counted event of a case for the management reports (engine.reports.facts); no personal data.
+
+    Kept when a case's personal data is destroyed: report figures never change by destruction.
+    """
+
+    __tablename__ = "report_facts"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "kengetal", name="uq_report_facts_instance_kengetal"),
+        Index("ix_report_facts_figures", "kengetal", "jaar", "gemeente", "uitsplitsing", "kwartaal"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"))
+    process_key: Mapped[str] = mapped_column(String(128))
+    kengetal: Mapped[str] = mapped_column(String(64))
+    #: the value of the mark's split field (e.g. the datalek's registratie_categorie)
+    uitsplitsing: Mapped[str | None] = mapped_column(String(64))
+    #: the report row: a gemeente key, `overig`, or None for processes without a gemeente
+    gemeente: Mapped[str | None] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: local (Europe/Amsterdam) calendar year and quarter of `occurred_at`
+    jaar: Mapped[int] = mapped_column(Integer)
+    kwartaal: Mapped[int] = mapped_column(Integer)
+
+
+class ReportPrognosis(Base):
+    """A manager's prognosis for one activity theme in one year (the activity report shows result against it)."""
+
+    __tablename__ = "report_prognoses"
+
+    jaar: Mapped[int] = mapped_column(Integer, primary_key=True)
+    thema: Mapped[str] = mapped_column(String(64), primary_key=True)
+    waarde: Mapped[int] = mapped_column(Integer)
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime())

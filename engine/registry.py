@@ -27,6 +27,7 @@ from engine.models import ProcessVersion
 from engine.monitor.norms import Norm, parse_norm
 from engine.privacy.organisations import ALL, Scope, default_scope
 from engine.privacy.retention_rules import RetentionRules, retention_rules
+from engine.reports.facts import ReportMark
 from engine.spiff import role_key
 from engine.validation import ValidatedBundle, validate_bundle
 
@@ -139,6 +140,8 @@ class LoadedVersion:
     lane_scopes: dict[str, Scope] = field(default_factory=dict)
     #: how long a case's data is kept, per end state (engine.privacy.retention_rules)
     retention: RetentionRules = field(default_factory=RetentionRules)
+    #: the elements that count for the management reports, by element id (engine.reports.facts)
+    report_marks: dict[str, ReportMark] = field(default_factory=dict)
 
     def scope_of(self, role: str | None) -> Scope:
         """Which holders of `role` see its tasks in this process."""
@@ -200,6 +203,7 @@ def _loaded_from(validated: ValidatedBundle) -> LoadedVersion:
         process_norm=parse_norm(validated.process_properties.get(validated.process_key, {})),
         lane_scopes=validated.lane_scopes,
         retention=retention_rules(validated.process_key, validated.spec, validated.process_properties),
+        report_marks=validated.report_marks,
     )
 
 

@@ -57,6 +57,7 @@ from engine.privacy.retention import update_retention
 from engine.privacy.visibility import protect_submission
 from engine.projection import next_tasks_for, project
 from engine.registry import LoadedVersion, latest_version, list_processes, load_version
+from engine.reports.facts import record_facts
 from engine.sandbox import Sandbox
 from engine.spiff import (
     SERIALIZER_VERSION,
@@ -555,6 +556,14 @@ class Runtime:
         process_norm = instance.version.process_norm
         row.stall_at = process_norm.due(row.last_progress_at) if process_norm and active else None
         update_retention(instance, data)
+        record_facts(
+            session,
+            row=row,
+            workflows=[workflow, *workflow.subprocesses.values()],
+            marks=instance.version.report_marks,
+            data=data,
+            now=now,
+        )
         try:
             with session.no_autoflush:
                 project(session, instance, ready, now, actor_id=actor.id if actor else None)

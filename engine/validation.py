@@ -26,6 +26,7 @@ from engine.forms import Form, check_schema
 from engine.monitor.norms import parse_norm
 from engine.privacy.organisations import SCOPE_PROPERTY, Scope, parse_scope
 from engine.privacy.retention_rules import parse_from_fields, parse_period
+from engine.reports.facts import ReportMark, parse_mark
 from engine.sandbox import Mode, check_compiles
 from engine.spiff import ZvhParser, role_key
 
@@ -68,6 +69,8 @@ class ValidatedBundle:
     process_properties: dict[str, dict[str, str]] = field(default_factory=dict)
     #: who sees a lane's tasks, by role (the lane property `zichtbaarheid`, see engine.privacy.organisations)
     lane_scopes: dict[str, Scope] = field(default_factory=dict)
+    #: the elements that count for the management reports, by element id (engine.reports.facts)
+    report_marks: dict[str, ReportMark] = field(default_factory=dict)
 
 
 def _element_id_at(root: etree._Element, path: str | None, line: int | None) -> str | None:
@@ -222,6 +225,32 @@ def _norm_problems(root: etree._Element, filename: str) -> list[Problem]:
     return problems
 
 
+_MARKED = (
+    ".//bpmn:*[bpmn:extensionElements/spiffworkflow:properties"
+    "/spiffworkflow:property[starts-with(@name, 'rapportage')]]"
+)
+
+
+def _mark_problems(root: etree._Element, filename: str) -> list[Problem]:
+    problems = []
+    for element in root.xpath(_MARKED, namespaces=NS):
+        try:
+            parse_mark(_element_properties(element))
+        except ValueError as error:
+            problems.append(Problem(filename, element.get("id"), str(error)))
+    return problems
+
+
+def _report_marks(roots: Iterable[etree._Element]) -> dict[str, ReportMark]:
+    """Every element marked with `rapportage`, by id (checked by `_mark_problems` before)."""
+    return {
+        str(element.get("id")): mark
+        for root in roots
+        for element in root.xpath(_MARKED, namespaces=NS)
+        if (mark := parse_mark(_element_properties(element))) is not None
+    }
+
+
 _FORM_ELEMENTS = ".//bpmn:userTask | .//bpmn:manualTask | .//bpmn:startEvent"
 
 
@@ -348,6 +377,7 @@ def validate_bundle(bundle: Bundle) -> ValidatedBundle:
         problems += _structure_problems(root, filename)
         problems += _instruction_problems(root, filename)
         problems += _norm_problems(root, filename)
+        problems += _mark_problems(root, filename)
         problems += [Problem(filename, lane, problem) for lane, problem in _lane_scopes([root])[1]]
         for element, code, mode in _code_items(root):
             if code.strip() and (reason := check_compiles(code, mode)):
@@ -373,6 +403,7 @@ def validate_bundle(bundle: Bundle) -> ValidatedBundle:
             for process in root.xpath("./bpmn:process", namespaces=NS)
         },
         lane_scopes=_lane_scopes(roots.values())[0],
+        report_marks=_report_marks(roots.values()),
     )
 
 

@@ -1,0 +1,120 @@
+"""What the management reports count: facts recorded when a case reaches a marked element, in the same transaction.
+
+A process owner marks an element with the property `rapportage` (a kengetal such as `melding` or `casus`). When a
+save finds the element completed for the first time in an instance, one row goes into `report_facts`: the kengetal,
+the gemeente of the case at that moment (a report row: one of the nine gemeenten or `overig`), the moment and its
+local year and quarter, and optionally a split (`rapportage_uitsplitsing`: a data field whose value is recorded,
+e.g. the datalek's `registratie_categorie`). `rapportage_datum` says which moment counts: `moment` (when the element
+was reached, the default) or `start` (when the case started: a referral counts in the year it was submitted).
+
+A fact holds no personal data, and destruction of a case leaves its facts: what the reports count stays the same
+when the personal data goes. Each kengetal counts once per instance (`instances.counted` lists those recorded, so
+the hot path needs no query to know); reports read the facts with one grouped, indexed query — never a workflow.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from engine.models import ReportFact
+from engine.monitor.norms import LOCAL
+from engine.privacy.organisations import gemeente_key
+
+#: The report row of a case whose gemeente is none of the nine (no fixed abode, outside the district, secret).
+OVERIG = "overig"
+START, MOMENT = "start", "moment"
+_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_ADD_FACTS = insert(ReportFact)
+
+
+@dataclass(frozen=True)
+class ReportMark:
+    """A marked element: the kengetal it counts, which moment dates it, and the data field that splits it."""
+
+    kengetal: str
+    datum: str = MOMENT
+    uitsplitsing: str | None = None
+
+
+def parse_mark(properties: Mapping[str, str]) -> ReportMark | None:
+    """The mark in an element's `spiffworkflow:properties`, None without one; `ValueError` says what is wrong."""
+    kengetal = properties.get("rapportage")
+    if kengetal is None:
+        if "rapportage_datum" in properties or "rapportage_uitsplitsing" in properties:
+            raise ValueError("rapportage_datum and rapportage_uitsplitsing need a rapportage property beside them")
+        return None
+    if not _KEY.fullmatch(kengetal):
+        raise ValueError(f"rapportage '{kengetal}' must be a key of lower-case letters, digits and '_'")
+    datum = properties.get("rapportage_datum", MOMENT)
+    if datum not in (START, MOMENT):
+        raise ValueError(f"rapportage_datum '{datum}' must be 'start' (the case's start) or 'moment' (when reached)")
+    split = properties.get("rapportage_uitsplitsing")
+    if split is not None and not _FIELD.fullmatch(split):
+        raise ValueError(f"rapportage_uitsplitsing '{split}' must name a data field")
+    return ReportMark(kengetal, datum, split)
+
+
+def report_row(gemeente: object) -> str:
+    """The report row of a gemeente value: its key (`breda`) for the nine gemeenten, else `overig`."""
+    return gemeente_key(gemeente) or OVERIG
+
+
+def reached_marks(workflows: Iterable[Any], marks: Mapping[str, ReportMark]) -> dict[str, ReportMark]:
+    """The marks whose element has completed in these workflows, by kengetal (the first one per kengetal)."""
+    reached: dict[str, ReportMark] = {}
+    for workflow in workflows:
+        for task in workflow.tasks.values():
+            mark = marks.get(task.task_spec.bpmn_id) if task.task_spec.bpmn_id else None
+            if mark is not None and task.state == TaskState.COMPLETED:
+                reached.setdefault(mark.kengetal, mark)
+    return reached
+
+
+def _value(data: Mapping[str, Any], field: str | None) -> str | None:
+    value = data.get(field) if field else None
+    return str(value)[:64] if isinstance(value, str | int | bool) and not isinstance(value, float) else None
+
+
+def record_facts(
+    session: Session,
+    *,
+    row: Any,
+    workflows: Iterable[Any],
+    marks: Mapping[str, ReportMark],
+    data: Mapping[str, Any],
+    now: datetime,
+) -> None:
+    """Record the facts of marks reached since the last save (`row` is the instance; `data` its current data)."""
+    if not marks:
+        return
+    counted = set(row.counted.split(",")) if row.counted else set()
+    new = {k: m for k, m in reached_marks(workflows, marks).items() if k not in counted}
+    if not new:
+        return
+    rows = []
+    for kengetal, mark in sorted(new.items()):
+        moment = row.started_at if mark.datum == START else now
+        local = moment.astimezone(LOCAL)
+        rows.append(
+            {
+                "instance_id": row.id,
+                "process_key": row.process_key,
+                "kengetal": kengetal,
+                "uitsplitsing": _value(data, mark.uitsplitsing),
+                "gemeente": report_row(data.get("gemeente")) if "gemeente" in data else None,
+                "occurred_at": moment,
+                "jaar": local.year,
+                "kwartaal": (local.month - 1) // 3 + 1,
+            }
+        )
+    session.execute(_ADD_FACTS, rows)
+    row.counted = ",".join(sorted(counted | set(new)))

@@ -45,6 +45,7 @@ bench: system-deps setup
 	$(BIN)/python bench/engine_bench.py
 	$(BIN)/python bench/monitor_bench.py
 	$(BIN)/python bench/modeller_bench.py
+	$(BIN)/python bench/report_bench.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

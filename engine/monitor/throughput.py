@@ -77,7 +77,8 @@ def _monthly(session: Session, process_key: str, spans: list[tuple[datetime, dat
     return [tuple(row[i : i + 3]) for i in range(0, len(row), 3)]
 
 
-def _lead_times(session: Session, process_key: str, since: datetime, until: datetime) -> list[StepLeadTime]:
+def lead_times(session: Session, process_key: str, since: datetime, until: datetime) -> list[StepLeadTime]:
+    """Median and p90 time from opening to completion of each step completed in [since, until), by step name."""
     in_period = [
         CompletedTask.process_key == process_key,
         CompletedTask.completed_at >= since,
@@ -123,5 +124,5 @@ def throughput(session: Session, *, process_key: str, now: datetime, months: int
             MonthFigures(month=start.astimezone(LOCAL).date(), started=started, finished=finished, running=running)
             for (start, _), (started, finished, running) in zip(spans, counts, strict=True)
         ],
-        steps=_lead_times(session, process_key, starts[0], starts[-1]),
+        steps=lead_times(session, process_key, starts[0], starts[-1]),
     )

@@ -41,6 +41,7 @@ from engine.monitor.instances import INSTANCE_STATUSES, InstanceRow, list_instan
 from engine.present import audit_dict, instance_dict, task_dict, user_dict, version_dict
 from engine.privacy.chain import anchor_chain, read_anchors, verify_chain
 from engine.registry import deploy_file, list_processes
+from engine.reports.facts import backfill_facts
 from engine.runtime import Runtime
 from engine.timers import fire_due_timers
 from engine.users import create_api_token, create_user, disable_user, get_user, list_users, revoke_api_tokens
@@ -134,7 +135,10 @@ def init(ctx: Context, demo: bool) -> tuple[Any, str]:
     """Create or upgrade the database schema."""
     upgrade_to_head(ctx.settings.database_url)
     lines = [f"Database ready: {ctx.db.engine.url.render_as_string(hide_password=True)}"]
-    payload: dict[str, Any] = {"database": "ready", "deployed": [], "users": []}
+    counted, unreadable = backfill_facts(ctx.db, ctx.runtime)
+    payload: dict[str, Any] = {"database": "ready", "deployed": [], "users": [], "report_facts_backfilled": counted}
+    if counted or unreadable:
+        lines.append(f"Report figures counted for cases from before the reports: {counted} (unreadable: {unreadable})")
     if demo:
         with ctx.db.transaction() as session:
             deployments = deploy_directory(
@@ -675,3 +679,6 @@ def serve(ctx: Context, host: str, port: int, app_spec: str) -> None:
 from engine.privacy import retention_cli  # noqa: E402
 
 retention_cli.register(main)
+from engine.reports import cli as reports_cli  # noqa: E402
+
+reports_cli.register(main)

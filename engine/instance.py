@@ -43,6 +43,8 @@ class WorkflowInstance:
         self.row = row
         self.version = version
         self.workflow = workflow
+        #: being created now (not loaded): nothing was stored for it before
+        self.fresh = fresh
         # The inbox rows that exist for this instance now: its READY human tasks while it is active (the
         # projection is only ever written together with the state, so this needs no query).
         active = not fresh and row.status in ACTIVE_STATUSES

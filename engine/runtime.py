@@ -563,6 +563,7 @@ class Runtime:
             marks=instance.version.report_marks,
             data=data,
             now=now,
+            fresh=instance.fresh,
         )
         try:
             with session.no_autoflush:

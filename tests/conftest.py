@@ -22,6 +22,7 @@ from engine.migrate import upgrade_to_head
 from engine.models import User
 from engine.runtime import Runtime
 from engine.users import create_user
+from tests import history_build
 from tests.services import Postgres, Redis
 
 # A busy 2-core CI machine must not turn slow examples into failures; correctness is what is asserted.
@@ -31,6 +32,14 @@ settings.load_profile("zvh")
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 #: Monday 2 March 2026, 09:00 in Breda.
 START = datetime(2026, 3, 2, 9, 0, tzinfo=AMSTERDAM)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    history_build.schedule(config, items)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    history_build.finish(session.config)
 
 
 @pytest.fixture(scope="session")

@@ -88,6 +88,8 @@ class Settings:
     smtp_starttls: bool = False
     #: how users reach the app (links in e-mails)
     base_url: str = "http://127.0.0.1:5000"
+    #: this Zorg- en Veiligheidshuis, as the kengetallen for the national picture name it
+    zvh_name: str = "ZVH De Baronie"
 
     @property
     def secret_key(self) -> str:
@@ -123,4 +125,5 @@ class Settings:
             smtp_from=os.environ.get("ZVH_SMTP_FROM") or "zvh-regie@localhost",
             smtp_starttls=os.environ.get("ZVH_SMTP_STARTTLS", "").strip().lower() in ("1", "true", "yes", "ja"),
             base_url=(os.environ.get("ZVH_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+            zvh_name=os.environ.get("ZVH_NAME") or "ZVH De Baronie",
         )

@@ -44,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         ZVH_DATABASE_URL=settings.database_url,
         ZVH_REDIS_URL=settings.redis_url,
+        ZVH_NAME=settings.zvh_name,
         ZVH_IDLE_MINUTES=15,
         ZVH_CLOCK=None,
         # How many reverse proxies in front of the app may set X-Forwarded-For/-Proto (0: trust none).
@@ -114,6 +115,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.notifications.routes import bp as notifications
     from web.privacy import context as access_context
     from web.privacy.routes import bp as privacy
+    from web.reports.exports import bp as report_exports
+    from web.reports.routes import bp as reports
     from web.retention.routes import bp as retention
     from web.substitutions.routes import bp as substitutions
     from web.tasks.routes import bp as tasks
@@ -140,6 +143,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         privacy,
         inzage,
         retention,
+        reports,
+        report_exports,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -14,14 +14,12 @@ import click
 from engine.cli import Context, command_output, pass_context
 from engine.clock import SYSTEM_CLOCK
 from engine.monitor.norms import LOCAL
-from engine.reports.durations import doorlooptijden
+from engine.reports.catalog import TABLE_NAMES, report_table
 from engine.reports.export import to_csv, to_json
-from engine.reports.kengetallen import FIELDS, kengetallen
-from engine.reports.tables import Table, activiteiten, casussen, meldingen, year_span
+from engine.reports.kengetallen import kengetallen, records_csv
+from engine.reports.tables import year_span
 
-REPORTS = ("meldingen", "casussen", "activiteiten", "doorlooptijden", "kengetallen")
-#: The name a kengetallen file gives its ZVH (a landelijk netwerk adds up several).
-ZVH_NAME = "ZVH De Baronie"
+REPORTS = (*TABLE_NAMES, "kengetallen")
 
 
 def years_of(year: int | None, first: int | None, last: int | None, *, this_year: int) -> list[int]:
@@ -36,22 +34,6 @@ def years_of(year: int | None, first: int | None, last: int | None, *, this_year
         return year_span(first, last)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
-
-
-def _table(session: Any, name: str, years: list[int], suppress_small: bool) -> Table:
-    if name == "meldingen":
-        return meldingen(session, years, suppress_small=suppress_small)
-    if name == "casussen":
-        return casussen(session, years, suppress_small=suppress_small)
-    if name == "activiteiten":
-        return activiteiten(session, years, suppress_small=suppress_small)
-    return doorlooptijden(session, years)
-
-
-def _kengetallen_csv(records: list[dict[str, Any]]) -> str:
-    lines = [",".join(FIELDS)]
-    lines += [",".join("" if r[f] is None else str(r[f]) for f in FIELDS) for r in records]
-    return "\n".join(lines) + "\n"
 
 
 @click.command()
@@ -69,10 +51,10 @@ def report(
     years = years_of(year, first, last, this_year=SYSTEM_CLOCK.now().astimezone(LOCAL).year)
     with ctx.db.reader() as session:
         if name == "kengetallen":
-            records = kengetallen(session, years, zvh=ZVH_NAME)
-            text = json.dumps(records, ensure_ascii=False, indent=2) if output == "json" else _kengetallen_csv(records)
+            records = kengetallen(session, years, zvh=ctx.settings.zvh_name)
+            text = json.dumps(records, ensure_ascii=False, indent=2) if output == "json" else records_csv(records)
         else:
-            table = _table(session, name, years, suppress_small)
+            table = report_table(session, name, years, suppress_small=suppress_small)
             text = json.dumps(to_json(table), ensure_ascii=False, indent=2) if output == "json" else to_csv(table)
     click.echo(text, nl=output == "json")
 

@@ -7,6 +7,8 @@ the line the suppression protects (a hidden cell is not to be worked out from th
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -15,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.models import ReportFact
-from engine.reports.definitions import CBS_CODES, GEMEENTE_ROWS, SMALL_CELL
+from engine.reports.definitions import CBS_CODES, GEMEENTE_ROWS
 from engine.reports.suppression import suppress
 
 DISTRICT = "district"
@@ -68,4 +70,12 @@ def kengetallen(session: Session, years: Sequence[int], *, zvh: str) -> list[dic
 
 
 FIELDS = ("zvh", "jaar", "kwartaal", "kengetal", "uitsplitsing", "gemeente", "cbs_code", "aantal", "onderdrukt")
-__all__ = ["DISTRICT", "FIELDS", "SMALL_CELL", "kengetallen"]
+
+
+def records_csv(records: Sequence[dict[str, Any]]) -> str:
+    """The records as CSV, one line each, the fields as header (a suppressed count is empty)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+    return out.getvalue()

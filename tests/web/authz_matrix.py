@@ -26,6 +26,7 @@ REPAIRERS = frozenset({"beheerder", "procesbeheerder", "manager"})
 PROCESS_OWNER = frozenset({"procesbeheerder"})
 FG = frozenset({"privacyfunctionaris"})
 RETENTION = frozenset({"manager", "privacyfunctionaris"})
+REPORTS = frozenset({"manager"})
 STARTERS = frozenset({"melder"})  # the Melder lane starts `melding` and `gemeentetaak`
 #: Who may ask for noodtoegang (engine.access): the ZVH's own people who work on cases (not beheer), coordinators
 #: and managers.
@@ -209,6 +210,18 @@ MATRIX: dict[str, Rule] = {
     "GET privacy.emergencies": Rule(allowed=FG, denied=403),
     "GET privacy.refusals": Rule(allowed=FG, denied=403),
     "GET privacy.quarters": Rule(allowed=FG, denied=403),
+    # --- management reports (managers only) ----------------------------------------------------------------------
+    "GET reports.index": Rule(allowed=REPORTS, denied=403),
+    "GET reports.counts": Rule(allowed=REPORTS, denied=403),
+    "GET reports.activities": Rule(allowed=REPORTS, denied=403),
+    "GET reports.prognoses": Rule(allowed=REPORTS, denied=403),
+    "POST reports.save_prognoses": Rule(allowed=REPORTS, denied=403, body={"triage": "12"}),
+    "GET reports.lead_times": Rule(allowed=REPORTS, denied=403),
+    "GET reports.figures": Rule(allowed=REPORTS, denied=403),
+    "GET report_exports.table_csv": Rule(allowed=REPORTS, denied=403),
+    "GET report_exports.table_xlsx": Rule(allowed=REPORTS, denied=403),
+    "GET report_exports.figures_csv": Rule(allowed=REPORTS, denied=403),
+    "GET report_exports.figures_json": Rule(allowed=REPORTS, denied=403),
     # --- retention and destruction: managers and the FG, four eyes on a list (a proposed one in the world) ------
     "GET retention.index": Rule(allowed=RETENTION, denied=403),
     "POST retention.extend": Rule(allowed=RETENTION, denied=403),

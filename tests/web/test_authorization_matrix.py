@@ -26,6 +26,7 @@ FIXED_PARAMS: dict[str, Any] = {
     "element_id": "Beoordelen",
     "kind": "toegewezen",
     "username": "sanne",
+    "naam": "meldingen",
 }
 PARAM_IDS = {
     "instance_id": "case_breda",

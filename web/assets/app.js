@@ -20,6 +20,12 @@ for (const form of document.querySelectorAll("form[data-auto-submit]")) {
   form.addEventListener("change", () => form.requestSubmit());
 }
 
+// "Afdrukken" on the report pages (no inline script: the CSP allows only our own files).
+for (const button of document.querySelectorAll("[data-afdrukken]")) {
+  button.hidden = false;
+  button.addEventListener("click", () => window.print());
+}
+
 // Warn two minutes before the idle timeout; "Blijf ingelogd" resets it, the draft button keeps the form.
 const warning = document.getElementById("sessie-waarschuwing");
 if (warning) {

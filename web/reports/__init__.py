@@ -1,0 +1,1 @@
+"""Rapportages: the managers' report pages, their charts and their downloads."""

@@ -20,10 +20,9 @@ from sqlalchemy import select
 from engine.clock import FixedClock
 from engine.db import Database
 from engine.models import AuditEvent, ReportFact, ReportPrognosis
-from engine.monitor.charts import Series
+from engine.monitor.charts import Series, line_chart
 from engine.monitor.norms import LOCAL
 from engine.registry import deploy_file
-from engine.reports.charts import line_chart
 from engine.twofactor import enrol_now, second_factor_required
 from engine.users import create_user
 from tests.conftest import START

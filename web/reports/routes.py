@@ -14,10 +14,9 @@ from flask_login import login_required
 from markupsafe import Markup
 
 from engine.errors import InvalidInput
-from engine.monitor.charts import Series, bar_chart
+from engine.monitor.charts import Series, bar_chart, line_chart
 from engine.registry import list_processes
 from engine.reports import durations, tables
-from engine.reports.charts import line_chart
 from engine.reports.definitions import FIGURES, THEMES
 from engine.reports.kengetallen import FIELDS, kengetallen
 from engine.reports.prognoses import require_reports, set_prognoses

@@ -16,7 +16,7 @@ from engine.clock import SYSTEM_CLOCK
 from engine.monitor.norms import LOCAL
 from engine.reports.catalog import TABLE_NAMES, report_table
 from engine.reports.export import to_csv, to_json
-from engine.reports.kengetallen import kengetallen, records_csv
+from engine.reports.kengetallen import document, kengetallen, records_csv
 from engine.reports.tables import year_span
 
 REPORTS = (*TABLE_NAMES, "kengetallen")
@@ -52,7 +52,10 @@ def report(
     with ctx.db.reader() as session:
         if name == "kengetallen":
             records = kengetallen(session, years, zvh=ctx.settings.zvh_name)
-            text = json.dumps(records, ensure_ascii=False, indent=2) if output == "json" else records_csv(records)
+            if output == "json":
+                text = json.dumps(document(records, years, zvh=ctx.settings.zvh_name), ensure_ascii=False, indent=2)
+            else:
+                text = records_csv(records)
         else:
             table = report_table(session, name, years, suppress_small=suppress_small)
             text = json.dumps(to_json(table), ensure_ascii=False, indent=2) if output == "json" else to_csv(table)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.models import ReportFact
-from engine.reports.definitions import CBS_CODES, GEMEENTE_ROWS
+from engine.reports.definitions import CBS_CODES, GEMEENTE_ROWS, KENGETALLEN
 from engine.reports.suppression import suppress
 
 DISTRICT = "district"
@@ -70,6 +70,18 @@ def kengetallen(session: Session, years: Sequence[int], *, zvh: str) -> list[dic
 
 
 FIELDS = ("zvh", "jaar", "kwartaal", "kengetal", "uitsplitsing", "gemeente", "cbs_code", "aantal", "onderdrukt")
+
+
+def document(records: Sequence[dict[str, Any]], years: Sequence[int], *, zvh: str) -> dict[str, Any]:
+    """The records as the JSON file a landelijk netwerk receives: who, which years, the definition, the fields."""
+    return {
+        "zvh": zvh,
+        "van": years[0],
+        "tot": years[-1],
+        "definitie": KENGETALLEN.definition,
+        "velden": list(FIELDS),
+        "records": list(records),
+    }
 
 
 def records_csv(records: Sequence[dict[str, Any]]) -> str:

@@ -289,6 +289,12 @@ def test_cli__report_prints_the_same_table_for_scripts(
     activities = list(csv.reader(io.StringIO(zvh("report", "activiteiten", "--year", "2025").stdout)))
     assert activities[1][0].startswith("Gezamenlijke triage") and activities[1][1:] == ["1"]
     assert zvh("report", "doorlooptijden", "--year", "2026").exit_code == 0
+    national = json.loads(zvh("report", "kengetallen", "--year", "2025", "--format", "json").stdout)
+    assert (national["zvh"], national["van"], national["tot"]) == ("ZVH De Baronie", 2025, 2025)
+    drimmelen = next(r for r in national["records"] if r["gemeente"] == "drimmelen" and r["kengetal"] == "melding")
+    assert (drimmelen["cbs_code"], drimmelen["aantal"], drimmelen["onderdrukt"]) == ("GM1719", None, "primair")
+    lines = zvh("report", "kengetallen", "--year", "2025").stdout.splitlines()
+    assert lines[0] == "zvh,jaar,kwartaal,kengetal,uitsplitsing,gemeente,cbs_code,aantal,onderdrukt"
 
     both = zvh("report", "meldingen", "--year", "2026", "--from", "2025")
     reversed_span = zvh("report", "meldingen", "--from", "2026", "--to", "2025")

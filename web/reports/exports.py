@@ -9,9 +9,8 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from engine.reports.catalog import TABLE_NAMES, report_table
-from engine.reports.definitions import KENGETALLEN
 from engine.reports.export import to_csv, to_xlsx
-from engine.reports.kengetallen import FIELDS, kengetallen, records_csv
+from engine.reports.kengetallen import document, kengetallen, records_csv
 from web.reports.period import ReportParams
 from web.reports.routes import report_request, zvh_name
 from web.services import reader
@@ -81,13 +80,5 @@ def figures_json() -> ResponseReturnValue:
         return _bad_period(params)
     with reader() as session:
         records = kengetallen(session, params.years, zvh=zvh_name())
-    document = {
-        "zvh": zvh_name(),
-        "van": params.years[0],
-        "tot": params.years[-1],
-        "definitie": KENGETALLEN.definition,
-        "velden": list(FIELDS),
-        "records": records,
-    }
-    body = json.dumps(document, ensure_ascii=False, indent=1)
+    body = json.dumps(document(records, params.years, zvh=zvh_name()), ensure_ascii=False, indent=1)
     return _download(body, "application/json", _file_name("kengetallen", params, "json"))

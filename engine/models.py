@@ -30,6 +30,8 @@ class User(Base):
     organisation: Mapped[str | None] = mapped_column(String(64))
     #: last successful sign-in (the beheerder's account review)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: the language the user chose for the app (`nl`, `en`); None: Dutch, the default
+    language: Mapped[str | None] = mapped_column(String(8))
     #: TOTP second factor: the base32 secret (encrypted at rest), when enrolment was confirmed, the last time step used
     totp_secret: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

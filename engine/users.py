@@ -136,6 +136,17 @@ def create_user(
     return user
 
 
+#: The languages of the app (Dutch first: the default).
+LANGUAGES = ("nl", "en")
+
+
+def set_language(session: Session, *, user_id: int, language: str) -> None:
+    """Remember the language a user chose, so it is theirs at the next sign-in too."""
+    if language not in LANGUAGES:
+        raise InvalidInput(f"Unknown language '{language}'.", {"taal": [f"Kies uit {', '.join(LANGUAGES)}."]})
+    session.execute(update(User).where(User.id == user_id).values(language=language))
+
+
 def get_user(session: Session, username: str) -> User:
     """The user with this username."""
     user = session.scalar(select(User).where(User.username == username))

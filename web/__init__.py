@@ -17,18 +17,18 @@ from engine.db import Database
 from engine.models import User
 from engine.runtime import Runtime
 from engine.sessions import active_session, touch_session
+from engine.users import LANGUAGES
 from web.extensions import limiter
-from web.security import SERVER_SESSION, idle_timeout
+from web.security import LANGUAGE, SERVER_SESSION, idle_timeout
 from web.services import Services
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
-LANGUAGES = ("nl", "en")
 
 
 def _select_locale() -> str:
     """Dutch unless the user chose English (the API may ask for English per request)."""
-    chosen = session.get("taal")
+    chosen = session.get(LANGUAGE)
     if chosen in LANGUAGES:
         return str(chosen)
     if request.path.startswith("/api/"):

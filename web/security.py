@@ -34,6 +34,8 @@ EXPIRED_USER = "verlopen_gebruiker"
 LAST_SEEN = "laatst_actief"
 #: The token of the server-side session (engine.sessions); without a live session row the cookie signs in no one.
 SERVER_SESSION = "sessie"
+#: The language shown (`nl`, `en`); not personal, so it outlives the session it was chosen in.
+LANGUAGE = "taal"
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -102,3 +104,11 @@ def init_app(app: Flask) -> None:
     app.before_request(_start_timer)
     app.before_request(_enforce_idle_timeout)
     app.after_request(_security_headers)
+
+
+def fresh_session() -> None:
+    """Start a new session (sign-in, sign-out, a pending second factor): nothing carries over but the language."""
+    language = session.get(LANGUAGE)
+    session.clear()
+    if language is not None:
+        session[LANGUAGE] = language

@@ -9,9 +9,11 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from engine.clock import FixedClock
+from engine.models import User
 from tests.services import Redis
 from tests.web.conftest import PASSWORD, csrf_token, login
 from web import create_app
@@ -191,6 +193,29 @@ def test_language__dutch_by_default_and_english_on_request(client: FlaskClient) 
 
     page = client.get("/taken").get_data(as_text=True)
     assert "My tasks" in page and '<html lang="en"' in page
+
+
+def test_language__the_choice_is_the_users_and_survives_signing_out_and_in(app: Flask) -> None:
+    sven = app.test_client()
+    login(sven, "sven")
+    sven.post("/taal", data={"taal": "en", "terug": "/taken", "csrf_token": csrf_token(sven, "/taken")})
+    sven.post("/uitloggen", data={"csrf_token": csrf_token(sven, "/taken")})
+    assert '<html lang="en"' in sven.get("/inloggen").get_data(as_text=True), "signing out keeps the language"
+
+    elsewhere = app.test_client()  # another browser: nothing in its session
+    assert '<html lang="nl"' in elsewhere.get("/inloggen").get_data(as_text=True)
+    login(elsewhere, "sven")
+    page = elsewhere.get("/taken").get_data(as_text=True)
+    assert "My tasks" in page and '<html lang="en"' in page
+
+    # Chosen on the sign-in page, before the password and the second step: the user's choice from then on.
+    pim = app.test_client()
+    pim.post("/taal", data={"taal": "en", "terug": "/inloggen", "csrf_token": csrf_token(pim)})
+    login(pim, "pim")
+    assert '<html lang="en"' in pim.get("/taken").get_data(as_text=True)
+    with app.extensions["zvh"].db.reader() as session:
+        chosen = dict(session.execute(select(User.username, User.language).where(User.language.is_not(None))).all())
+    assert chosen == {"sven": "en", "pim": "en"}
 
 
 @pytest.mark.celery

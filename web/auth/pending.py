@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import session
 
 from engine.models import User
+from web.security import fresh_session
 from web.services import now
 
 #: {"id", "naam", "sinds", "verder"}: who gave the right password, when (app clock, epoch s), and where to go next
@@ -26,7 +27,7 @@ class PendingSignIn:
 
 def await_second_factor(user: User, *, next_url: str) -> None:
     """Remember that `user` gave the right password; nobody is signed in yet."""
-    session.clear()
+    fresh_session()
     session[PENDING] = {"id": user.id, "naam": user.username, "sinds": now().timestamp(), "verder": next_url}
 
 

@@ -24,10 +24,10 @@ from engine.sessions import (
     start_session,
 )
 from engine.twofactor import has_second_factor, second_factor_required
-from engine.users import authenticate, change_password, get_user
+from engine.users import LANGUAGES, authenticate, change_password, get_user, set_language
 from web.auth import throttle
 from web.auth.pending import ENROL_NEXT, await_second_factor
-from web.security import EXPIRED_USER, LAST_SEEN, SERVER_SESSION, idle_timeout
+from web.security import EXPIRED_USER, LANGUAGE, LAST_SEEN, SERVER_SESSION, fresh_session, idle_timeout
 from web.services import me, now, reader, transaction
 
 bp = Blueprint("auth", __name__)
@@ -100,8 +100,14 @@ def sign_in(user: User, *, completed: bool = True) -> None:
         )
         if completed:
             note_sign_in(db_session, user_id=user.id, at=now())
-    session.clear()  # a fresh session on sign-in (no fixation)
+    chosen = session.get(LANGUAGE)  # chosen before signing in: the user's choice from now on
+    if chosen in LANGUAGES and chosen != user.language:
+        with transaction() as db_session:
+            set_language(db_session, user_id=user.id, language=chosen)
+    fresh_session()  # a fresh session on sign-in (no fixation)
     login_user(user)
+    if chosen not in LANGUAGES and user.language in LANGUAGES:
+        session[LANGUAGE] = user.language
     session[SERVER_SESSION] = token
     session[LAST_SEEN] = time.time()
     session.permanent = True
@@ -114,7 +120,7 @@ def logout() -> ResponseReturnValue:
         with transaction() as db_session:
             end_session(db_session, token=token, at=now())
     logout_user()
-    session.clear()
+    fresh_session()
     flash(_("U bent uitgelogd."), "info")
     return redirect(url_for("auth.login"))
 
@@ -206,8 +212,13 @@ def extend_session() -> ResponseReturnValue:
 
 @bp.post("/taal")
 def choose_language() -> ResponseReturnValue:
+    """Switch the language; a signed-in user keeps the choice for their next sign-in too."""
     language = request.form.get("taal", "nl")
-    session["taal"] = language if language in ("nl", "en") else "nl"
+    language = language if language in LANGUAGES else "nl"
+    session[LANGUAGE] = language
+    if current_user.is_authenticated:
+        with transaction() as db_session:
+            set_language(db_session, user_id=current_user.id, language=language)
     return redirect(_safe_next(request.form.get("terug")))
 
 

@@ -41,6 +41,43 @@ def is_valid_postcode(value: str) -> bool:
     return bool(_POSTCODE.match(value))
 
 
+_LOOSE_POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s*([A-Za-z]{2})\s*$")
+_MOBILE = re.compile(r"^(\+31|0031|0)6([0-9]{8})$")
+
+
+def normalise_postcode(value: str) -> str:
+    """`4811ab` or ` 4811 ab ` as `4811 AB`; anything else stays as typed (the check then says what is wrong)."""
+    match = _LOOSE_POSTCODE.match(value)
+    return f"{match[1]} {match[2].upper()}" if match else value
+
+
+def normalise_phone(value: str) -> str:
+    """A Dutch mobile number as `06 12345678` (`+31 6 12345678` when given internationally); other numbers keep
+    their digits with single spaces where the writer separated them, `0031` written as `+31`."""
+    compact = re.sub(r"[\s().-]", "", value)
+    mobile = _MOBILE.match(compact)
+    if mobile:
+        return f"06 {mobile[2]}" if mobile[1] == "0" else f"+31 6 {mobile[2]}"
+    spaced = " ".join(part for part in re.split(r"[\s().-]+", value.strip()) if part)
+    return "+31" + spaced[4:] if spaced.startswith("0031") else spaced
+
+
+_NORMALISE = {"postcode": normalise_postcode, "telefoon": normalise_phone}
+
+
+def _normalised(schema: Any, value: Any) -> Any:
+    """`value` with every postcode and phone number written one way, at any depth."""
+    schema = schema if isinstance(schema, dict) else {}
+    if isinstance(value, dict):
+        properties = schema.get("properties")
+        properties = properties if isinstance(properties, dict) else {}
+        return {key: _normalised(properties.get(key), item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_normalised(schema.get("items"), item) for item in value]
+    normalise = _NORMALISE.get(str(schema.get("format")))
+    return normalise(value) if normalise is not None and isinstance(value, str) else value
+
+
 def is_valid_phone(value: str) -> bool:
     """True for a Dutch (06 12345678, +31 76 1234567) or international (+32 ...) phone number."""
     compact = re.sub(r"[\s()-]", "", value)
@@ -479,7 +516,9 @@ class Form:
         for key in data:
             if key not in self.fields:
                 _add(fields, _field_path([key]), catalog["unknown"])
-        submitted: dict[str, Any] = _editable(self.resolved_schema, self.ui_schema, dict(data))
+        submitted: dict[str, Any] = _normalised(
+            self.resolved_schema, _editable(self.resolved_schema, self.ui_schema, dict(data))
+        )
         for path in _unstorable_text(submitted):
             _add(fields, path, catalog["control"])
         for path in _overlong_lists(submitted):

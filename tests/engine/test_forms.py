@@ -122,7 +122,7 @@ def test_form__reports_each_field_by_its_path() -> None:
         **VALID,
         "aanmelddatum": "2026-02-30",
         "email": "geen-adres",
-        "betrokkenen": [{"naam": "A", "bsn": "111222334"}, {"bsn": "111222333", "postcode": "4811ab"}],
+        "betrokkenen": [{"naam": "A", "bsn": "111222334"}, {"bsn": "111222333", "postcode": "48111 AB"}],
     }
 
     assert errors(data) == {
@@ -131,6 +131,41 @@ def test_form__reports_each_field_by_its_path() -> None:
         "betrokkenen.0.bsn": ["Geen geldig BSN: negen cijfers die voldoen aan de elfproef."],
         "betrokkenen.1.naam": ["Dit veld is verplicht."],
         "betrokkenen.1.postcode": ["Vul een postcode in als 1234 AB."],
+    }
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("4811ab", "4811 AB"), (" 4811 ab ", "4811 AB"), ("4811 AB", "4811 AB")],
+)
+def test_form__a_postcode_is_stored_as_1234_AB_however_it_was_typed(typed: str, stored: str) -> None:
+    data = {**VALID, "betrokkenen": [{"naam": "Fenna Fictief", "postcode": typed}]}
+    assert AANMELDING.validate(data)["betrokkenen"][0]["postcode"] == stored
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("0612345678", "06 12345678"),
+        ("06-123 456 78", "06 12345678"),
+        ("+31612345678", "+31 6 12345678"),
+        ("0031 6 1234 5678", "+31 6 12345678"),
+        ("076-123 4567", "076 123 4567"),
+        ("0031 76 123 4567", "+31 76 123 4567"),
+        ("+32 3 123 45 67", "+32 3 123 45 67"),
+    ],
+)
+def test_form__a_phone_number_is_stored_one_way(typed: str, stored: str) -> None:
+    form = Form(
+        name="contact.json",
+        schema={"type": "object", "properties": {"telefoon": {"type": "string", "format": "telefoon"}}},
+    )
+    assert form.validate({"telefoon": typed}) == {"telefoon": stored}
+
+
+def test_form__a_postcode_that_is_no_postcode_is_refused_as_typed() -> None:
+    assert errors({**VALID, "betrokkenen": [{"naam": "Fenna Fictief", "postcode": "4811 SS"}]}) == {
+        "betrokkenen.0.postcode": ["Vul een postcode in als 1234 AB."]
     }
 
 

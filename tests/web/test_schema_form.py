@@ -563,7 +563,7 @@ def test_round_trip__engine_errors_point_at_rendered_fields(form_app: Flask) -> 
             ("gemeente", "Breda"),
             ("betrokkenen.0.naam", "Jan"),
             ("betrokkenen.0.bsn", "123456789"),
-            ("betrokkenen.0.adres.postcode", "4811ab"),
+            ("betrokkenen.0.adres.postcode", "4811 SS"),
             ("betrokkenen.0.rol", "hoofdbetrokkene"),
             ("betrokkenen.1.bsn", "111222333"),
             ("melder.email", "geen-adres"),

@@ -65,19 +65,6 @@ def normalise_phone(value: str) -> str:
 _NORMALISE = {"postcode": normalise_postcode, "telefoon": normalise_phone}
 
 
-def _normalised(schema: Any, value: Any) -> Any:
-    """`value` with every postcode and phone number written one way, at any depth."""
-    schema = schema if isinstance(schema, dict) else {}
-    if isinstance(value, dict):
-        properties = schema.get("properties")
-        properties = properties if isinstance(properties, dict) else {}
-        return {key: _normalised(properties.get(key), item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_normalised(schema.get("items"), item) for item in value]
-    normalise = _NORMALISE.get(str(schema.get("format")))
-    return normalise(value) if normalise is not None and isinstance(value, str) else value
-
-
 def is_valid_phone(value: str) -> bool:
     """True for a Dutch (06 12345678, +31 76 1234567) or international (+32 ...) phone number."""
     compact = re.sub(r"[\s()-]", "", value)
@@ -453,7 +440,8 @@ def _is_read_only(spec: Any, ui: Any) -> bool:
 
 
 def _editable(schema: Any, ui: Any, value: Any) -> Any:
-    """`value` without the parts the form shows read-only, at any depth: those keep what the process has."""
+    """`value` as it is stored: without the parts the form shows read-only (those keep what the process has), and
+    every postcode and phone number written one way, at any depth."""
     schema, ui = (schema if isinstance(schema, dict) else {}), (ui if isinstance(ui, dict) else {})
     if isinstance(value, dict):
         properties = schema.get("properties")
@@ -465,7 +453,8 @@ def _editable(schema: Any, ui: Any, value: Any) -> Any:
         }
     if isinstance(value, list):
         return [_editable(schema.get("items"), ui.get("items"), item) for item in value]
-    return value
+    normalise = _NORMALISE.get(str(schema.get("format")))
+    return normalise(value) if normalise is not None and isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
@@ -516,9 +505,7 @@ class Form:
         for key in data:
             if key not in self.fields:
                 _add(fields, _field_path([key]), catalog["unknown"])
-        submitted: dict[str, Any] = _normalised(
-            self.resolved_schema, _editable(self.resolved_schema, self.ui_schema, dict(data))
-        )
+        submitted: dict[str, Any] = _editable(self.resolved_schema, self.ui_schema, dict(data))
         for path in _unstorable_text(submitted):
             _add(fields, path, catalog["control"])
         for path in _overlong_lists(submitted):

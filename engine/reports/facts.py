@@ -120,9 +120,9 @@ def record_facts(
     legacy = row.counted is None and not fresh
     if row.counted is None:
         row.counted = ""
-    if not marks:
-        return 0
     counted = set(row.counted.split(",")) if row.counted else set()
+    if counted.issuperset(mark.kengetal for mark in marks.values()):
+        return 0  # nothing left to count (or nothing marked): no walk over the workflow on this save
     new = {k: found for k, found in reached_marks(workflows, marks).items() if k not in counted}
     if not new:
         return 0

@@ -67,12 +67,16 @@ class Table:
         return [[self.row_header, *self.columns], *([row.label, *(c.text for c in row.cells)] for row in self.rows)]
 
 
+#: The longest period a report covers.
+MAX_YEARS = 50
+
+
 def year_span(first: int, last: int) -> list[int]:
-    """The years from `first` to `last`; refused when reversed or longer than 50 years."""
+    """The years from `first` to `last`; refused when reversed or longer than `MAX_YEARS`."""
     if last < first:
         raise ValueError(f"--from {first} komt na --to {last}")
-    if last - first >= 50:
-        raise ValueError("Kies hoogstens 50 jaren.")
+    if last - first >= MAX_YEARS:
+        raise ValueError(f"Kies hoogstens {MAX_YEARS} jaren.")
     return list(range(first, last + 1))
 
 
@@ -124,7 +128,8 @@ def _part_counts(session: Session, years: Sequence[int]) -> dict[tuple[str, str 
     counts: dict[tuple[str, str | None, int], int] = defaultdict(int)
     for kengetal, split, jaar, count in session.execute(query):
         counts[(kengetal, split, jaar)] += count
-        counts[(kengetal, None, jaar)] += count if split is not None else 0
+        if split is not None:  # (kengetal, None, jaar) is the kengetal's total, whatever the split
+            counts[(kengetal, None, jaar)] += count
     return counts
 
 
@@ -184,9 +189,7 @@ def activity_year(session: Session, year: int, *, suppress_small: bool = False) 
         result = row.cells[0]
         prognosis = planned.get(row.key) if row.level == 0 else None
         visible = result.suppressed is None and result.value is not None
-        difference = (
-            int(result.value) - prognosis if prognosis is not None and visible and result.value is not None else None
-        )
+        difference = int(result.value or 0) - prognosis if prognosis is not None and visible else None
         rows.append(
             Row(
                 key=row.key,

@@ -103,12 +103,8 @@ def compiled_translations() -> None:
     partial.replace(folder / "messages.mo")  # atomic: parallel test runs never read half a file
 
 
-@pytest.fixture(scope="session")
-def web_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("web")
-    path = folder / "zvh.sqlite3"
-    url = f"sqlite:///{path}"
-    upgrade_to_head(url)
+def seed_web_database(url: str, folder: Path) -> None:
+    """Into a migrated database: the test process `melding` and the users above (2FA set up where required)."""
     forms = Path(__file__).resolve().parents[2] / "forms"
     write(folder, "melding.json", MELDING)
     write(folder, "beoordeling.json", BEOORDELING)
@@ -129,6 +125,14 @@ def web_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
             if second_factor_required(user):
                 enrol_now(session, user=user, at=START)
     database.dispose()
+
+
+@pytest.fixture(scope="session")
+def web_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("web")
+    path = folder / "zvh.sqlite3"
+    upgrade_to_head(f"sqlite:///{path}")
+    seed_web_database(f"sqlite:///{path}", folder)
     return path
 
 

@@ -18,26 +18,14 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from engine.clock import FixedClock
-from engine.db import Database
 from engine.models import AuditEvent, ReportFact, ReportPrognosis
 from engine.monitor.charts import Series, line_chart
 from engine.monitor.norms import LOCAL
-from engine.registry import deploy_file
-from engine.twofactor import enrol_now, second_factor_required
-from engine.users import create_user
 from tests.conftest import START
-from tests.engine.bpmn import write
-from tests.web.conftest import BEOORDELING, MELDING, PASSWORD, login, melding_process
+from tests.web.conftest import login, seed_web_database
 from tests.web.helpers import open_task_id, page_token, start_melding
 from web import create_app
 
-#: Who the report tests need: the manager, a screener (refused; completes a step), the melder (starts cases).
-USERS = {
-    "mariska": ("Mariska Manager", ["manager"]),
-    "coen": ("Coen Coördinator", ["coordinator"]),
-    "sven": ("Sven Screener", ["screener"]),
-    "mila": ("Mila Melder", ["melder"]),
-}
 PAGES = [
     "/rapportages",
     "/rapportages/meldingen",
@@ -74,18 +62,8 @@ SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 @pytest.fixture
 def app(database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Flask]:
-    """The app on a fresh SQLite or PostgreSQL database with the test process `melding` and the users above."""
-    write(tmp_path, "melding.json", MELDING)
-    write(tmp_path, "beoordeling.json", BEOORDELING)
-    forms = Path(__file__).resolve().parents[2] / "forms"
-    database = Database(database_url)
-    with database.transaction() as session:
-        deploy_file(session, write(tmp_path, "melding.bpmn", melding_process()), actor="tests", search_paths=[forms])
-        for username, (name, roles) in USERS.items():
-            user = create_user(session, username=username, display_name=name, roles=roles, password=PASSWORD)
-            if second_factor_required(user):
-                enrol_now(session, user=user, at=START)
-    database.dispose()
+    """The web tests' app and users (tests/web/conftest.py), on a fresh SQLite or PostgreSQL database."""
+    seed_web_database(database_url, tmp_path)
     application = create_app(
         {"ZVH_DATABASE_URL": database_url, "ZVH_CLOCK": clock, "TESTING": True, "SECRET_KEY": "test-secret"}
     )
@@ -243,6 +221,10 @@ def test_doorlooptijden__process_and_step_lead_times(app: Flask, as_user, clock:
     assert re.findall(r"<td[^>]*>(.*?)</td>", step.group(1)) == ["1", "2,0", "2,0"]
     assert_chart(page, "grafiek-doorlooptijden", "rapport-tabel")
     assert "Melding – Mediaan: 2,0</title>" in page
+    # The chart's year outside the period: its own figures, not a column of the period's table.
+    earlier = client.get("/rapportages/doorlooptijden?van=2020&tot=2025&jaar=2026&proces=melding")
+    assert "Melding – Mediaan: 2,0</title>" in earlier.get_data(as_text=True)
+    assert row_cells(earlier.get_data(as_text=True), "melding/mediaan") == ["–"] * 6
 
 
 def test_kengetallen__explanation_preview_and_downloads(app: Flask, as_user) -> None:

@@ -94,15 +94,14 @@ def login() -> ResponseReturnValue:
 
 def sign_in(user: User, *, completed: bool = True) -> None:
     """Start a server-side session for `user`; `completed` when nothing more is asked of them (2FA done or n/a)."""
+    chosen = session.get(LANGUAGE)  # chosen before signing in: the user's choice from now on
     with transaction() as db_session:
         token = start_session(
             db_session, user=user, at=now(), user_agent=request.user_agent.string, ip=request.remote_addr
         )
         if completed:
             note_sign_in(db_session, user_id=user.id, at=now())
-    chosen = session.get(LANGUAGE)  # chosen before signing in: the user's choice from now on
-    if chosen in LANGUAGES and chosen != user.language:
-        with transaction() as db_session:
+        if chosen in LANGUAGES and chosen != user.language:
             set_language(db_session, user_id=user.id, language=chosen)
     fresh_session()  # a fresh session on sign-in (no fixation)
     login_user(user)

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from engine.monitor.norms import LOCAL
+from engine.reports.tables import MAX_YEARS
 from web.services import now
 
 #: The default period: this many years, ending this year.
 DEFAULT_YEARS = 6
-MAX_YEARS = 50
 FIRST_YEAR, LAST_YEAR = 1900, 2200
 
 

@@ -177,8 +177,11 @@ def lead_times() -> ResponseReturnValue:
                 "reports/lead_times.html", replace(params, years=[], error=error), processes=processes, chosen=chosen
             )
         table = durations.doorlooptijden(session, params.years)
-        year = durations.doorlooptijden(session, [params.year])
+        # The chart's year is usually a column of the period's table; only a year outside it is counted again.
+        inside = params.year in params.years
+        year = table if inside else durations.doorlooptijden(session, [params.year])
         steps = durations.step_durations(session, chosen, params.year)
+    column = params.years.index(params.year) if inside else 0
     medians = [row for row in year.rows if row.key.endswith("/mediaan")]
     p90s = [row for row in year.rows if row.key.endswith("/p90")]
     chart = bar_chart(
@@ -186,8 +189,8 @@ def lead_times() -> ResponseReturnValue:
         title=_("Doorlooptijd per proces in dagen, %(jaar)s", jaar=params.year),
         labels=[processes[row.key.split("/")[0]] for row in medians],
         series=[
-            Series(_("Mediaan"), _plotted(row.cells[0] for row in medians)),
-            Series(_("90e percentiel"), _plotted(row.cells[0] for row in p90s)),
+            Series(_("Mediaan"), _plotted(row.cells[column] for row in medians)),
+            Series(_("90e percentiel"), _plotted(row.cells[column] for row in p90s)),
         ],
         table_id="rapport-tabel",
         value_label=durations.days,

@@ -106,9 +106,9 @@ def _parse_data(raw: str | None) -> dict[str, Any]:
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as error:
-        raise InvalidInput("--data is not valid JSON.", {"_data": [str(error)]}) from None
+        raise InvalidInput("--data is geen geldige JSON.", {"_data": [str(error)]}) from None
     if not isinstance(data, dict):
-        raise InvalidInput("--data must be a JSON object.", {"_data": ['Expected an object like {"a": 1}.']})
+        raise InvalidInput("--data moet een JSON-object zijn.", {"_data": ['Expected an object like {"a": 1}.']})
     return data
 
 
@@ -319,7 +319,7 @@ def show(ctx: Context, instance_id: int) -> tuple[Any, str]:
     with ctx.db.reader() as session:
         instance = session.get(Instance, instance_id)
         if instance is None:
-            raise NotFound(f"Instance {instance_id} does not exist.")
+            raise NotFound("Zaak %(zaak)s bestaat niet.", zaak=instance_id)
         payload = {
             **instance_dict(instance),
             "tasks": [task_dict(t) for t in list_tasks(session, instance_id=instance_id).tasks],
@@ -392,7 +392,9 @@ def _moment(option: str, text: str | None) -> datetime | None:
     try:
         return as_utc(datetime.fromisoformat(text))
     except ValueError as error:
-        raise InvalidInput(f"{option}: {error}", {option.lstrip("-"): [str(error)]}) from None
+        raise InvalidInput(
+            "%(optie)s: %(fout)s", {option.lstrip("-"): [str(error)]}, optie=option, fout=str(error)
+        ) from None
 
 
 _REASONS = {

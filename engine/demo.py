@@ -157,8 +157,8 @@ def enrol_demo_second_factors(session: Session, *, at: datetime) -> dict[str, st
 def demo_code(session: Session, *, username: str, at: datetime) -> str:
     """The code a demo user can sign in with now (one not used yet); refused outside a demo database."""
     if not is_demo_database(session):
-        raise PermissionDenied("Codes are only given out for demo databases (made by `zvh init --demo`).")
+        raise PermissionDenied("Codes worden alleen gegeven voor demodatabases (gemaakt met `zvh init --demo`).")
     user = get_user(session, username)
     if not has_second_factor(user):
-        raise NotFound(f"{username} has no authenticator app.")
+        raise NotFound("%(naam)s heeft geen authenticator-app.", naam=username)
     return next_unused_code(session, user=user, at=at)

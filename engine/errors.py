@@ -1,19 +1,32 @@
-"""Exceptions that carry a user-facing message; web/ and the CLI map them to HTML, JSON or an exit code."""
+"""Exceptions that carry a user-facing message; web/ and the CLI map them to HTML, JSON or an exit code.
+
+A message is written in Dutch, the source language of the translation catalogue, as a template with named
+placeholders (`"Zaak %(nummer)s bestaat niet."`, nummer=...), never as an f-string: `message` is translated into the
+language of the request that shows it (engine.i18n; web/ installs the translator), and the catalogue test extracts
+every message raised here.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from engine.i18n import translated
+
 
 class ZvhError(Exception):
-    """Base class: `code` is a stable machine-readable identifier, `message` is for people."""
+    """Base class: `code` is a stable machine-readable identifier, `message` is for people (in their language)."""
 
     code = "error"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message % params if params else message)
+        self.template = message
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        return translated(self.template, **self.params)
 
     def as_dict(self) -> dict[str, object]:
         return {"error": self.code, "message": self.message}
@@ -42,9 +55,14 @@ class InvalidInput(ZvhError):
 
     code = "validation"
 
-    def __init__(self, message: str, fields: Mapping[str, list[str]]) -> None:
-        super().__init__(message)
-        self.fields = dict(fields)
+    def __init__(self, message: str, fields: Mapping[str, list[str]], **params: object) -> None:
+        super().__init__(message, **params)
+        self._fields = {path: list(texts) for path, texts in fields.items()}
+
+    @property
+    def fields(self) -> dict[str, list[str]]:
+        """Per field path its messages, in the language of the moment (a message the catalogue knows)."""
+        return {path: [translated(text) for text in texts] for path, texts in self._fields.items()}
 
     def as_dict(self) -> dict[str, object]:
         return {"error": self.code, "message": self.message, "fields": self.fields}

@@ -84,7 +84,7 @@ def deploy_bundle(
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict("Another deployment of this process happened at the same time; try again.") from None
+        raise Conflict("Tegelijk werd dit proces ook door iemand anders uitgerold; probeer het opnieuw.") from None
     _LOADED.setdefault((version.process_key, content_hash), _loaded_from(validated))
     record(
         session,
@@ -243,7 +243,7 @@ def latest_version(session: Session, process_key: str) -> ProcessVersion:
         .limit(1)
     )
     if version is None:
-        raise NotFound(f"No process with key '{process_key}' is deployed.")
+        raise NotFound("Er is geen proces '%(proces)s' uitgerold.", proces=process_key)
     return version
 
 
@@ -264,3 +264,13 @@ def list_processes(session: Session) -> list[ProcessVersion]:
             .order_by(ProcessVersion.process_key)
         )
     )
+
+
+def startable(session: Session, roles: frozenset[str]) -> list[tuple[str, str]]:
+    """(key, name) of every process someone with `roles` may start by hand: the newest version's start lane holds one
+    of them (the rule `Runtime.start_instance` applies)."""
+    return [
+        (version.process_key, version.name)
+        for version in list_processes(session)
+        if load_version(version).may_be_started_by(roles)
+    ]

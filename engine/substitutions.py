@@ -257,7 +257,7 @@ def move_assigned_tasks(session: Session, *, actor: User, substitution_id: int, 
         raise InvalidInput("Geef een reden.", {"reason": ["Geef de reden om de taken te verplaatsen."]})
     cover = _running_or_planned(session, actor=actor, substitution_id=substitution_id, at=at)
     if not cover.substitute.active:
-        raise Conflict(f"{cover.substitute.display_name} is niet meer actief; regel een andere vervanger.")
+        raise Conflict("%(naam)s is niet meer actief; regel een andere vervanger.", naam=cover.substitute.display_name)
     mine = [f"user:{cover.absent_id}", f"owner:{cover.absent_id}"]
     tasks = session.scalars(
         select(HumanTask)

@@ -259,5 +259,8 @@ def next_unused_code(session: Session, *, user: User, at: datetime) -> str:
     last = user.totp_last_step if user.totp_last_step is not None else -1
     step = next((s for s in range(now, now + WINDOW + 1) if s > last), None)
     if step is None:
-        raise Conflict(f"Every code of this moment was used; try again in {STEP_SECONDS} seconds.")
+        raise Conflict(
+            "Elke code van dit moment is al gebruikt; probeer het over %(seconden)s seconden opnieuw.",
+            seconden=STEP_SECONDS,
+        )
     return pyotp.TOTP(stored_secret(session, user), digits=DIGITS, interval=STEP_SECONDS).generate_otp(step)

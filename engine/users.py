@@ -110,9 +110,9 @@ def create_user(
     if password is not None and (problems := password_problems(password, username=username)):
         fields["password"] = problems
     if fields:
-        raise InvalidInput("The user cannot be created.", fields)
+        raise InvalidInput("De gebruiker is niet aangemaakt.", fields)
     if session.scalar(select(User).where(User.username == username)) is not None:
-        raise Conflict(f"A user named '{username}' already exists.")
+        raise Conflict("Er is al een gebruiker met de naam '%(naam)s'.", naam=username)
     now = clock.now()
     user = User(
         username=username,
@@ -143,7 +143,7 @@ LANGUAGES = ("nl", "en")
 def set_language(session: Session, *, user_id: int, language: str) -> None:
     """Remember the language a user chose, so it is theirs at the next sign-in too."""
     if language not in LANGUAGES:
-        raise InvalidInput(f"Unknown language '{language}'.", {"taal": [f"Kies uit {', '.join(LANGUAGES)}."]})
+        raise InvalidInput("Onbekende taal '%(taal)s'.", {"taal": [f"Kies uit {', '.join(LANGUAGES)}."]}, taal=language)
     session.execute(update(User).where(User.id == user_id).values(language=language))
 
 
@@ -151,7 +151,7 @@ def get_user(session: Session, username: str) -> User:
     """The user with this username."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"No user named '{username}'.")
+        raise NotFound("Er is geen gebruiker met de naam '%(naam)s'.", naam=username)
     return user
 
 

@@ -6,14 +6,15 @@ import os
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, request, session
-from flask_babel import Babel
+from flask import Flask, has_request_context, request, session
+from flask_babel import Babel, gettext
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.config import Settings
 from engine.db import Database
+from engine.i18n import install_translator
 from engine.models import User
 from engine.runtime import Runtime
 from engine.sessions import active_session, touch_session
@@ -34,6 +35,11 @@ def _select_locale() -> str:
     if request.path.startswith("/api/"):
         return request.accept_languages.best_match(LANGUAGES) or "nl"
     return "nl"
+
+
+def _translate_engine_message(message: str) -> str:
+    """An engine message in the language of the request that shows it (Dutch outside a request: CLI, jobs)."""
+    return gettext(message) if has_request_context() else message
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -79,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     csrf.init_app(app)
     Babel(app, locale_selector=_select_locale)
+    install_translator(_translate_engine_message)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -100,13 +107,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 touch_session(db_session, session_id=active.session_id, at=moment)
         return active.user
 
-    from web import errors, filters, security
+    from web import errors, filters, navigation, security
     from web.accounts.routes import bp as accounts
     from web.admin.routes import bp as admin
     from web.api.routes import bp as api
     from web.auth.routes import bp as auth
     from web.auth.twofactor import bp as twofactor
     from web.cases.routes import bp as cases
+    from web.deadlines.routes import bp as deadlines
     from web.inbox.routes import bp as inbox
     from web.inzage.routes import bp as inzage
     from web.modeller.routes import bp as modeller
@@ -125,6 +133,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     access_context.init_app(app)  # after the idle timeout: a request of an ended session is nobody's
     errors.init_app(app)
     filters.init_app(app)
+    navigation.init_app(app)
     csrf.exempt(api)
     blueprints = (
         auth,
@@ -133,6 +142,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         inbox,
         tasks,
         cases,
+        deadlines,
         api,
         monitor,
         monitor_analysis,

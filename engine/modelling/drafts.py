@@ -108,7 +108,7 @@ def version_by_number(session: Session, *, process_key: str, version: int) -> Pr
         .where(ProcessVersion.process_key == process_key, ProcessVersion.version == version)
     )
     if found is None:
-        raise NotFound(f"Versie {version} van proces '{process_key}' bestaat niet.")
+        raise NotFound("Versie %(versie)s van proces '%(proces)s' bestaat niet.", versie=version, proces=process_key)
     return found
 
 
@@ -156,7 +156,7 @@ def start_draft(
     require_process_owner(actor)
     live = live_version(session, process_key)
     if live is None:
-        raise NotFound(f"Proces '{process_key}' bestaat niet.")
+        raise NotFound("Proces '%(proces)s' bestaat niet.", proces=process_key)
     source = live if from_version is None else version_by_number(session, process_key=process_key, version=from_version)
     draft = _new_draft(session, process_key, source.main_file, source.files, live, actor, at)
     audit_draft(session, draft, actor=actor, at=at, action="draft_start", from_version=source.version)
@@ -363,8 +363,10 @@ def _require_editable(draft: ProcessDraft) -> None:
 
 def _stale(draft: ProcessDraft) -> Conflict:
     return Conflict(
-        f"{draft.updated_by.display_name} heeft dit concept intussen opgeslagen ({when(draft.updated_at)}). "
-        "Uw wijziging is niet opgeslagen: open het concept opnieuw en breng uw wijziging daarin aan."
+        "%(naam)s heeft dit concept intussen opgeslagen (%(moment)s). "
+        "Uw wijziging is niet opgeslagen: open het concept opnieuw en breng uw wijziging daarin aan.",
+        naam=draft.updated_by.display_name,
+        moment=when(draft.updated_at),
     )
 
 

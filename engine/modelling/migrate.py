@@ -66,8 +66,11 @@ def migrate_instance(
     row, source = instance.row, instance.row.process_version
     if to.process_key != row.process_key or to.version <= source.version:
         raise InvalidInput(
-            f"Versie {to.version} is geen nieuwere versie van '{row.process_key}' dan versie {source.version}.",
+            "Versie %(naar)s is geen nieuwere versie van '%(proces)s' dan versie %(van)s.",
             {"versie": [f"Kies een versie van '{row.process_key}' na versie {source.version}."]},
+            naar=to.version,
+            proces=row.process_key,
+            van=source.version,
         )
     waits_now = waiting_elements(instance.workflow)
     before = {str(task.id): task.task_spec for task in instance.ready_human_tasks}
@@ -194,7 +197,7 @@ def _instances(session: Session, instance_ids: list[int]) -> list[Instance]:
     found = {row.id: row for row in session.scalars(select(Instance).where(Instance.id.in_(wanted)))}
     missing = [str(instance_id) for instance_id in wanted if instance_id not in found]
     if missing:
-        raise NotFound(f"Zaak {', '.join(missing)} bestaat niet.")
+        raise NotFound("Zaak %(zaken)s bestaat niet.", zaken=", ".join(missing))
     return [found[instance_id] for instance_id in wanted]
 
 

@@ -59,7 +59,7 @@ def set_four_eyes(session: Session, *, process_key: str, value: str, actor: User
     known = session.scalar(select(ProcessVersion.id).where(ProcessVersion.process_key == process_key).limit(1))
     known = known or session.scalar(select(ProcessDraft.id).where(ProcessDraft.process_key == process_key).limit(1))
     if known is None:
-        raise NotFound(f"Proces '{process_key}' bestaat niet.")
+        raise NotFound("Proces '%(proces)s' bestaat niet.", proces=process_key)
     setting = session.get(ProcessSetting, process_key)
     before = setting.four_eyes if setting is not None else "auto"
     if setting is None:
@@ -167,8 +167,11 @@ def _require_current(session: Session, draft: ProcessDraft) -> ProcessVersion | 
     live = live_version(session, draft.process_key)
     if live is not None and live.id != draft.base_version_id:
         raise Conflict(
-            f"Versie {live.version} is intussen gepubliceerd ({when(live.deployed_at)}, door {live.deployed_by}); "
-            "dit concept gaat uit van een oudere versie. Start een nieuw concept en breng uw wijziging daarin aan."
+            "Versie %(versie)s is intussen gepubliceerd (%(moment)s, door %(door)s); "
+            "dit concept gaat uit van een oudere versie. Start een nieuw concept en breng uw wijziging daarin aan.",
+            versie=live.version,
+            moment=when(live.deployed_at),
+            door=live.deployed_by,
         )
     return live
 
@@ -210,8 +213,8 @@ def _deploy(
 
 
 def _nothing_changed(version: int) -> InvalidInput:
-    message = f"Er is niets gewijzigd: dit concept is gelijk aan versie {version}."
-    return InvalidInput(message, {"concept": [message]})
+    message = "Er is niets gewijzigd: dit concept is gelijk aan versie %(versie)s."
+    return InvalidInput(message, {"concept": [message % {"versie": version}]}, versie=version)
 
 
 def _required(text: str | None, field: str, message: str) -> str:

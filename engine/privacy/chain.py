@@ -78,7 +78,10 @@ def read_anchors(path: Path) -> dict[int, Anchor]:
         parts = line.split("\t")
         if len(parts) != 3 or not parts[0].isdigit() or len(parts[1]) != 64:
             raise InvalidInput(
-                f"{path}: line {number} is not an anchor (id, chain hash, moment).", {"anchor": [line[:80]]}
+                "%(bestand)s: regel %(regel)s is geen anker (id, ketenhash, moment).",
+                {"anchor": [line[:80]]},
+                bestand=str(path),
+                regel=number,
             )
         anchors[int(parts[0])] = Anchor(int(parts[0]), parts[1], parts[2])
     return anchors
@@ -154,7 +157,7 @@ def anchor_chain(db: Database, path: Path, *, at: datetime) -> Anchor:
             .limit(1)
         ).first()
     if newest is None:
-        raise NotFound("The audit log has no chained entries yet.")
+        raise NotFound("Het auditlog heeft nog geen geketende regels.")
     anchor = Anchor(newest.id, newest.chain_hash, at.isoformat())
     with path.open("a", encoding="utf-8") as file:
         file.write(anchor.line())

@@ -112,9 +112,9 @@ def destroy_case(
     reason = required_text(reason, field="reason", message="Geef een reden voor de vernietiging.")
     row = session.get(Instance, instance_id, with_for_update=True)
     if row is None:
-        raise NotFound(f"Zaak {instance_id} bestaat niet.")
+        raise NotFound("Zaak %(zaak)s bestaat niet.", zaak=instance_id)
     if row.destroyed_at is not None:
-        raise Conflict(f"Zaak {row.case_number} is al vernietigd.")
+        raise Conflict("Zaak %(zaak)s is al vernietigd.", zaak=row.case_number)
     terminated = row.status not in ENDED_STATUSES
     if terminated:
         row.status, row.ended_at = TERMINATED, at
@@ -240,7 +240,7 @@ def propose_list(session: Session, *, actor: User, instance_ids: list[int], note
 def get_list(session: Session, list_id: int, *, for_update: bool = False) -> DestructionList:
     listing = session.get(DestructionList, list_id, with_for_update=for_update)
     if listing is None:
-        raise NotFound(f"Vernietigingslijst {list_id} bestaat niet.")
+        raise NotFound("Vernietigingslijst %(lijst)s bestaat niet.", lijst=list_id)
     return listing
 
 
@@ -251,7 +251,7 @@ def review_list(
     _require(actor, REVIEWER_ROLES, "Alleen de privacyfunctionaris beoordeelt een vernietigingslijst.")
     listing = get_list(session, list_id, for_update=True)
     if listing.status != "proposed":
-        raise Conflict(f"Vernietigingslijst {list_id} is al beoordeeld.")
+        raise Conflict("Vernietigingslijst %(lijst)s is al beoordeeld.", lijst=list_id)
     if listing.proposed_by_id == actor.id:
         raise PermissionDenied("Wie een lijst voorstelt, beoordeelt hem niet (vier ogen).")
     if not approve and not note.strip():
@@ -277,7 +277,9 @@ def execute_list(session: Session, *, list_id: int, actor: User, at: datetime) -
     _require(actor, EXECUTOR_ROLES, "Alleen een manager of de privacyfunctionaris voert een lijst uit.")
     listing = get_list(session, list_id, for_update=True)
     if listing.status != "approved":
-        raise Conflict(f"Vernietigingslijst {list_id} is niet goedgekeurd; hij kan niet worden uitgevoerd.")
+        raise Conflict(
+            "Vernietigingslijst %(lijst)s is niet goedgekeurd; hij kan niet worden uitgevoerd.", lijst=list_id
+        )
     items = session.scalars(
         select(DestructionListItem)
         .where(DestructionListItem.list_id == list_id)
@@ -327,11 +329,11 @@ def resolve_case(session: Session, case: str) -> list[int]:
     """The instances a CASE argument names: an instance id, or every instance of a case number (hand-overs too)."""
     if case.isdigit():
         if session.get(Instance, int(case)) is None:
-            raise NotFound(f"Zaak {case} bestaat niet.")
+            raise NotFound("Zaak %(zaak)s bestaat niet.", zaak=case)
         return [int(case)]
     ids = list(session.scalars(select(Instance.id).where(Instance.case_number == case).order_by(Instance.id)))
     if not ids:
-        raise NotFound(f"Zaak {case} bestaat niet.")
+        raise NotFound("Zaak %(zaak)s bestaat niet.", zaak=case)
     return ids
 
 
@@ -341,7 +343,7 @@ def destroy_directly(session: Session, *, case: str, actor: User, reason: str, a
     ids = resolve_case(session, case)
     pending = [i for i in ids if (row := session.get(Instance, i)) is not None and row.destroyed_at is None]
     if not pending:
-        raise Conflict(f"Zaak {case} is al vernietigd.")
+        raise Conflict("Zaak %(zaak)s is al vernietigd.", zaak=case)
     return [
         destroy_case(session, instance_id=i, actor=actor, reason=reason, rule="verzoek tot vernietiging", at=at)
         for i in pending

@@ -105,7 +105,7 @@ def _open_step(session: Session, instance_id: int, element_id: str, step_name: s
         select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.element_id == element_id)
     )
     if task is None:
-        raise Conflict(f"Dit kan alleen in de stap '{step_name}', en die staat nu niet open.")
+        raise Conflict("Dit kan alleen in de stap '%(stap)s', en die staat nu niet open.", stap=step_name)
     return task
 
 

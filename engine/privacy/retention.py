@@ -201,9 +201,12 @@ def extend_retention(
     limit = timer_due(period, row.retention_due_at) if period != "P0D" else row.retention_due_at
     if until <= row.retention_due_at or until > limit:
         raise InvalidInput(
-            f"Verleng tot na {row.retention_due_at:%d-%m-%Y} en uiterlijk {limit:%d-%m-%Y} "
-            f"(ten hoogste de oorspronkelijke termijn {period} nog eens).",
+            "Verleng tot na %(vanaf)s en uiterlijk %(uiterlijk)s (ten hoogste de oorspronkelijke termijn %(termijn)s "
+            "nog eens).",
             {"until": ["Buiten de toegestane verlenging."]},
+            vanaf=row.retention_due_at.strftime("%d-%m-%Y"),
+            uiterlijk=limit.strftime("%d-%m-%Y"),
+            termijn=period,
         )
     extension = RetentionExtension(
         instance_id=row.id,

@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from engine.audit import record
 from engine.errors import InvalidInput, PermissionDenied
+from engine.i18n import N_
 from engine.models import ReportPrognosis, User
 from engine.reports.definitions import THEMES_BY_KEY
 
 REPORT_ROLES = frozenset({"manager"})
-_MAX = 1_000_000
+_MAX = 1_000_000  # the message below says it in words
 
 
 def may_see_reports(user: User) -> bool:
@@ -32,7 +33,7 @@ def _parse(theme: str, raw: object) -> int | None:
         return None
     text = str(raw).strip()
     if not text.isdigit() or int(text) > _MAX:
-        raise ValueError(f"Vul voor '{THEMES_BY_KEY[theme].title}' een geheel aantal van 0 tot {_MAX} in.")
+        raise ValueError(N_("Vul een geheel aantal in, van 0 tot en met 1.000.000."))
     return int(text)
 
 

@@ -98,7 +98,7 @@ def test_cli__errors_exit_1_with_a_message(zvh, bench_file: Path, tmp_path: Path
     assert refused.exit_code == 1
     assert as_json(refused)["error"] == "deployment_refused"
     unknown = zvh("start", "bestaat_niet", "--as", "niemand")
-    assert unknown.exit_code == 1 and "No user named 'niemand'" in unknown.stderr
+    assert unknown.exit_code == 1 and "Er is geen gebruiker met de naam 'niemand'" in unknown.stderr
     assert zvh("show", "999", "--json").exit_code == 1
     assert zvh("complete", "x", "--as", "x", "--data", "[1]").exit_code == 1
 
@@ -193,4 +193,4 @@ def test_cli__users_token_revoke_and_users_disable(zvh) -> None:
     assert as_json(zvh("users", "disable", "anna", "--json"))["active"] is False
     assert as_json(zvh("users", "--json"))[0]["active"] is False
     unknown = zvh("users", "disable", "niemand")
-    assert unknown.exit_code == 1 and "No user named 'niemand'" in unknown.stderr
+    assert unknown.exit_code == 1 and "Er is geen gebruiker met de naam 'niemand'" in unknown.stderr

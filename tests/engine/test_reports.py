@@ -301,7 +301,7 @@ def test_cli__report_prints_the_same_table_for_scripts(
     assert (both.exit_code, reversed_span.exit_code) == (2, 2)
     assert "not both" in both.output and "komt na" in reversed_span.output
     refused = zvh("demo", "--history")
-    assert refused.exit_code == 1 and "demo database" in refused.output
+    assert refused.exit_code == 1 and "demodatabase" in refused.output
 
 
 def test_backfill__cases_from_before_the_reports_are_counted_once_on_the_dates_they_happened(

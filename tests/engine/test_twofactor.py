@@ -217,7 +217,7 @@ def test_cli__init_demo_prints_secrets_totp_code_works_for_demo_databases_only(
     assert zvh("init").exit_code == 0
     assert zvh("users", "add", "mira", "--role", "manager").exit_code == 0
     refused = zvh("users", "totp-code", "mira")
-    assert refused.exit_code == 1 and "demo databases" in refused.stderr
+    assert refused.exit_code == 1 and "demodatabases" in refused.stderr
 
     init = json.loads(zvh("init", "--demo", "--json").stdout)
     secrets = init["totp_secrets"]

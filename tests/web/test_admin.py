@@ -126,4 +126,4 @@ def test_retry__a_case_no_longer_in_error_is_reported_not_retried(as_user, faile
     response = retry(client, failed_case, '{"deler": 2}')
 
     assert response.status_code == 302
-    assert "not in error" in client.get("/storingen").get_data(as_text=True)
+    assert "niet vastgelopen" in client.get("/storingen").get_data(as_text=True)

@@ -36,9 +36,11 @@ def generate_history(db: Database, runtime: Runtime, *, seed: int = 2021, demo_o
 
     with db.reader() as session:
         if demo_only and not is_demo_database(session):
-            raise PermissionDenied("Synthetic history only goes into a demo database (made by `zvh init --demo`).")
+            raise PermissionDenied(
+                "Een verzonnen geschiedenis komt alleen in een demodatabase (gemaakt met `zvh init --demo`)."
+            )
         if session.scalar(select(AuditEvent.id).where(AuditEvent.action == HISTORY_MARK).limit(1)) is not None:
-            raise Conflict("This database has the synthetic history already.")
+            raise Conflict("Deze database heeft de verzonnen geschiedenis al.")
     rng = random.Random(seed)  # noqa: S311 - synthetic demo data, reproducible by seed; nothing secret
     driver = HistoryDriver(db, runtime, start=FIRST_DAY)
     made = generate_complex(driver, rng) | generate_activities(driver, rng)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from engine.access import participants, visible_instance
 from engine.audit import events_for_instance
+from engine.context import WaitingTimer, all_tasks, element_names, in_form_order, waiting_timers
+from engine.context import submitted_values as submitted_values  # re-exported (engine.privacy.inzage)
 from engine.errors import NotFound
 from engine.forms import Form
 from engine.inbox import InboxRow, list_tasks
@@ -36,6 +37,7 @@ TIMELINE_ACTIONS = frozenset(
         "note",
         "escalate",
         "substitute",
+        "extend",
     }
 )
 
@@ -53,6 +55,15 @@ class TimelineEntry:
     reason: str | None = None
     form: Form | None = None
     values: dict[str, Any] = field(default_factory=dict)
+    #: the new deadline, for an extension
+    until: datetime | None = None
+
+
+def _moment(text: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -72,25 +83,14 @@ class CaseView:
     waiting_elements: list[str]
     follow_ups: list[Instance]
     parent: Instance | None
-
-
-def _all_tasks(loaded: WorkflowInstance) -> Iterator[Any]:
-    workflow = loaded.workflow
-    for part in [workflow, *workflow.subprocesses.values()]:
-        yield from part.tasks.values()
-
-
-def submitted_values(loaded: WorkflowInstance) -> dict[str, tuple[Form | None, dict[str, Any]]]:
-    """Per completed human task (by task id): its form and the values that were submitted with it."""
-    submitted: dict[str, tuple[Form | None, dict[str, Any]]] = {}
-    for task in _all_tasks(loaded):
-        if not task.task_spec.manual or task.state != TaskState.COMPLETED:
-            continue
-        form = loaded.version.form_for(task.task_spec)
-        before = task.parent.data if task.parent is not None else {}
-        values = {key: task.data[key] for key in form.fields if key in task.data and before.get(key) != task.data[key]}
-        submitted[str(task.id)] = (form if form.name else None, values)
-    return submitted
+    #: the names of the current steps (for the diagram's accessible label)
+    current_names: list[str] = field(default_factory=list)
+    #: the timers the case waits for: until when and why
+    timers: list[WaitingTimer] = field(default_factory=list)
+    #: display names by username (open tasks' assignees)
+    people: dict[str, str] = field(default_factory=dict)
+    #: the name of the step where the engine stopped (status error)
+    error_step: str | None = None
 
 
 def start_values(loaded: WorkflowInstance) -> tuple[Form | None, dict[str, Any]]:
@@ -99,21 +99,19 @@ def start_values(loaded: WorkflowInstance) -> tuple[Form | None, dict[str, Any]]
     if not form.name:
         return None, {}
     data = loaded.workflow.task_tree.data
-    return form, {key: data[key] for key in form.fields if key in data}
+    return form, in_form_order(form, {key: data[key] for key in form.fields if key in data})
 
 
 def element_name(loaded: WorkflowInstance, element_id: str | None) -> str | None:
     """The name of a BPMN element as the model writes it (its id when it has none)."""
-    for spec in [loaded.version.spec, *loaded.version.subprocess_specs.values()]:
-        task_spec = spec.task_specs.get(element_id) if element_id else None
-        if task_spec is not None:
-            return str(task_spec.bpmn_name or element_id)
-    return element_id
+    if not element_id:
+        return element_id
+    return element_names(loaded).get(element_id, element_id)
 
 
 def _element_states(loaded: WorkflowInstance) -> tuple[list[str], list[str], list[str]]:
     completed, current, waiting = set(), set(), set()
-    for task in _all_tasks(loaded):
+    for task in all_tasks(loaded):
         element = task.task_spec.bpmn_id
         if element is None:
             continue
@@ -130,7 +128,7 @@ def _procesregisseur(session: Session, loaded: WorkflowInstance, events: list[Au
     """Who directs the case: the latest person to complete a step in the Procesregisseur lane."""
     lane_tasks = {
         str(task.id)
-        for task in _all_tasks(loaded)
+        for task in all_tasks(loaded)
         if task.task_spec.manual and role_key(task.task_spec.lane) == "procesregisseur"
     }
     usernames = [e.actor for e in events if e.action == "complete" and e.task_id in lane_tasks]
@@ -150,7 +148,8 @@ def case_view(session: Session, runtime: Runtime, *, user: User, instance_id: in
     loaded = runtime.load(session, instance_id)
     events = events_for_instance(session, instance_id)
     names = {u.username: u.display_name for u in session.scalars(select(User))}
-    submitted = submitted_values(loaded)
+    submitted = submitted_values(loaded, events)
+    step_names = element_names(loaded)
     timeline = []
     for event in events:
         if event.action not in TIMELINE_ACTIONS:
@@ -168,8 +167,9 @@ def case_view(session: Session, runtime: Runtime, *, user: User, instance_id: in
                 action=event.action,
                 summary=event.summary,
                 element_id=event.element_id,
-                element_name=element_name(loaded, event.element_id),
+                element_name=step_names.get(event.element_id, event.element_id) if event.element_id else None,
                 reason=(event.details or {}).get("reason") or (event.details or {}).get("note"),
+                until=_moment((event.details or {}).get("to")) if event.action == "extend" else None,
                 form=form,
                 values=redact(form, values, user, classes=classes) if form else values,
             )
@@ -190,4 +190,8 @@ def case_view(session: Session, runtime: Runtime, *, user: User, instance_id: in
         waiting_elements=waiting,
         follow_ups=list(session.scalars(select(Instance).where(Instance.parent_instance_id == instance_id))),
         parent=session.get(Instance, instance.parent_instance_id) if instance.parent_instance_id else None,
+        current_names=[step_names.get(element, element) for element in current],
+        timers=waiting_timers(loaded),
+        people=names,
+        error_step=step_names.get(instance.error_element, instance.error_element) if instance.error_element else None,
     )

@@ -14,7 +14,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.models import Instance
 from engine.privacy.visibility import is_secret
 from engine.registry import LoadedVersion
-from engine.spiff import timer_due_at
+from engine.spiff import CLOCKED_TIMERS, timer_due_at
 
 RUNNING, WAITING, COMPLETED, ERROR, SUSPENDED, TERMINATED = (
     "running",
@@ -25,7 +25,6 @@ RUNNING, WAITING, COMPLETED, ERROR, SUSPENDED, TERMINATED = (
     "terminated",
 )
 ACTIVE_STATUSES = frozenset({RUNNING, WAITING})
-_CLOCKED_TIMERS = frozenset({"ClockedTimeDate", "ClockedDuration", "ClockedCycle"})
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ class WorkflowInstance:
     def timer_due_dates(self) -> list[datetime]:
         due = []
         for event in self.workflow.waiting_events():
-            if event.event_type in _CLOCKED_TIMERS and (moment := timer_due_at(event.value)) is not None:
+            if event.event_type in CLOCKED_TIMERS and (moment := timer_due_at(event.value)) is not None:
                 due.append(moment)
         return due
 

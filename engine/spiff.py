@@ -79,7 +79,8 @@ class _SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mi
         raise NotImplementedError("service tasks are refused at deployment")
 
 
-_NOT_SETTINGS = frozenset({"formJsonSchemaFilename", "formUiSchemaFilename"})
+#: Properties that configure the engine or the task page, not values for the element's own expressions.
+_NOT_SETTINGS = frozenset({"formJsonSchemaFilename", "formUiSchemaFilename", "context", "herhaling"})
 
 
 def element_settings(task_spec: Any) -> dict[str, str]:
@@ -281,6 +282,15 @@ class ZvhParser(SpiffBpmnParser):  # type: ignore[misc]
         full_tag("exclusiveGateway"): (_GatewayParser, ExclusiveGateway),
         full_tag("inclusiveGateway"): (_GatewayParser, InclusiveGateway),
     }
+
+
+#: SpiffWorkflow's timer event definitions that wait for a moment on the clock (not for a message or a signal).
+CLOCKED_TIMERS = frozenset({"ClockedTimeDate", "ClockedDuration", "ClockedCycle"})
+
+
+def is_clocked_timer(task_spec: Any) -> bool:
+    """Whether an element is a timer event that waits for a moment on the clock."""
+    return type(getattr(task_spec, "event_definition", None)).__name__ in CLOCKED_TIMERS
 
 
 def timer_due_at(event_value: object) -> datetime | None:

@@ -21,6 +21,7 @@ from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from engine.bundles import BPMN_NS, FORM_PROPERTY, NS, SAFE_FILENAME, UI_PROPERTY, Bundle, called_processes, parse_xml
+from engine.context import CONTEXT_PROPERTY, REPEAT_PROPERTY, parse_context, parse_repeat
 from engine.errors import DeploymentRefused, Problem
 from engine.forms import Form, check_schema
 from engine.monitor.norms import parse_norm
@@ -251,6 +252,40 @@ def _report_marks(roots: Iterable[etree._Element]) -> dict[str, ReportMark]:
     }
 
 
+def _context_problems(roots: dict[str, etree._Element], documents: dict[str, Any]) -> list[Problem]:
+    """A task's `context` must name steps of the process (user/manual tasks, start events) and fields of its forms."""
+    steps = {
+        str(element.get("id"))
+        for root in roots.values()
+        for element in root.xpath(_FORM_ELEMENTS, namespaces=NS)
+        if element.get("id")
+    }
+    fields = {
+        str(key)
+        for document in documents.values()
+        if isinstance(document, dict) and isinstance(document.get("properties"), dict)
+        for key in document["properties"]
+    }
+    problems = []
+    for filename, root in roots.items():
+        for element in root.xpath(".//bpmn:userTask | .//bpmn:manualTask", namespaces=NS):
+            properties = _element_properties(element)
+            try:
+                parse_repeat(properties.get(REPEAT_PROPERTY))
+                items = parse_context(properties.get(CONTEXT_PROPERTY))
+            except ValueError as error:
+                problems.append(Problem(filename, element.get("id"), str(error)))
+                continue
+            for item in items:
+                if item.kind == "step" and item.ref not in steps:
+                    reason = f"context: '{item.ref}' is not a user task, manual task or start event of this process"
+                    problems.append(Problem(filename, element.get("id"), reason))
+                elif item.kind == "field" and item.ref not in fields:
+                    reason = f"context: veld:{item.ref} is not a field of any form of this process"
+                    problems.append(Problem(filename, element.get("id"), reason))
+    return problems
+
+
 _FORM_ELEMENTS = ".//bpmn:userTask | .//bpmn:manualTask | .//bpmn:startEvent"
 
 
@@ -373,6 +408,7 @@ def validate_bundle(bundle: Bundle) -> ValidatedBundle:
 
     broken, documents = _parse_form_files(bundle)
     problems += _form_problems(roots, broken, documents)
+    problems += _context_problems(roots, documents)
     for filename, root in roots.items():
         problems += _structure_problems(root, filename)
         problems += _instruction_problems(root, filename)

@@ -27,9 +27,11 @@ from sqlalchemy.orm import Session
 from engine.access import participants
 from engine.audit import canonical, events_for_instance, record
 from engine.cases import element_name, start_values, submitted_values
+from engine.dates import dutch_date
 from engine.db import session_keys
 from engine.errors import PermissionDenied
-from engine.forms import Form
+from engine.forms import Form, choice_options
+from engine.inbox import role_label, role_names
 from engine.models import AuditEvent, CompletedTask, Instance, InstancePerson, User
 from engine.privacy.organisations import organisation_name
 from engine.privacy.persons import person_key as make_person_key
@@ -52,6 +54,18 @@ ACTIONS = {
     "claim": "taak opgepakt",
     "timer": "termijn verstreken",
     "destroy": "gegevens vernietigd",
+}
+#: What an access was about, in the words of the package (`gegevens ingezien (zaak)`).
+OBJECTS = {
+    "case": "zaak",
+    "task": "taak",
+    "tasks": "taken",
+    "diagram": "procesdiagram",
+    "participant": "deelnemer",
+    "inzage": "inzageverzoek",
+    "accesslog": "toegangslogging",
+    "destruction_list": "vernietigingslijst",
+    "user": "gebruiker",
 }
 _PERSON_FIELDS = frozenset({"naam", "bsn"})
 
@@ -239,7 +253,7 @@ def _case_record(
     taking_part: Sequence[User],
 ) -> tuple[CaseRecord, list[Item]]:
     loaded = runtime.load(session, row.id)
-    submitted = submitted_values(loaded)
+    submitted = submitted_values(loaded, events_for_instance(session, row.id))
     done = select(CompletedTask.id, CompletedTask.role).where(CompletedTask.instance_id == row.id)
     lane_roles: dict[str, str | None] = {task_id: role for task_id, role in session.execute(done).tuples()}
     persons = _Persons(row, keys=keys, secret=secret)
@@ -259,11 +273,17 @@ def _case_record(
                 name=name,
                 at=event.at,
                 organisation=organisation_name(event.organisation or (user.organisation if user else None)),
-                role=lane_roles.get(event.task_id or "") or event.role or "",
+                role=_role_words(lane_roles.get(event.task_id or "") or event.role, role_names(session)),
                 fields=tuple(_fields(form, values, persons)),
             )
         )
-    people = sorted({(organisation_name(user.organisation), ", ".join(sorted(user.role_keys))) for user in taking_part})
+    names = role_names(session)
+    people = sorted(
+        {
+            (organisation_name(user.organisation), _role_words(", ".join(sorted(user.role_keys)), names))
+            for user in taking_part
+        }
+    )
     case = CaseRecord(
         instance_id=row.id,
         case_number=row.case_number,
@@ -331,9 +351,16 @@ def _fields(form: Form | None, values: Mapping[str, Any], persons: _Persons) -> 
 
 
 def _describe(value: Any, spec: Mapping[str, Any]) -> str:
-    """A value as readable text, with the schema's titles for nested fields."""
+    """A value as readable text, with the schema's titles for nested fields, the labels of chosen options
+    ("EU-burger", not `eu_burger`) and dates as Dutch people write them."""
     if isinstance(value, bool):
         return "ja" if value else "nee"
+    options = choice_options(spec)
+    if options is not None and not isinstance(value, dict):
+        chosen = value if isinstance(value, list) else [value]
+        return ", ".join(next((label for key, label in options if key == v), str(v)) for v in chosen if v is not None)
+    if isinstance(value, str) and isinstance(spec, Mapping) and spec.get("format") in ("date", "date-time"):
+        return dutch_date(value)
     if isinstance(value, dict):
         props = spec.get("properties", {}) if isinstance(spec, Mapping) else {}
         parts = [f"{props.get(k, {}).get('title', k)}: {_describe(v, props.get(k, {}))}" for k, v in value.items()]
@@ -373,6 +400,7 @@ def _access_log(
         .order_by(AuditEvent.at, AuditEvent.id)
     )
     entries = []
+    names = role_names(session)
     for event in session.scalars(query):
         user = users.get(event.actor)
         organisation = event.organisation or (user.organisation if user else None)
@@ -382,10 +410,15 @@ def _access_log(
             AccessEntry(
                 at=event.at,
                 case_number=numbers.get(event.instance_id or 0),
-                action=f"{what} ({event.object_type})" if event.object_type else what,
+                action=f"{what} ({OBJECTS.get(event.object_type, event.object_type)})" if event.object_type else what,
                 organisation=organisation_name(organisation) if user else "ZVH Regie (automatisch)",
-                role=role,
+                role=_role_words(role, names),
                 outcome="geweigerd" if event.outcome == "refused" else "toegestaan",
             )
         )
     return entries
+
+
+def _role_words(roles: str | None, names: Mapping[str, str]) -> str:
+    """Roles (`procesregisseur` or `coordinator, manager`) by the names people know them by."""
+    return ", ".join(role_label(role.strip(), dict(names)) for role in (roles or "").split(",") if role.strip())

@@ -157,7 +157,7 @@ def test_procesregie__handover_opens_the_intake_for_the_procesregisseur_in_the_s
 
 
 def test_procesregie__cannot_be_started_by_hand(driver: ProcessDriver) -> None:
-    with pytest.raises(PermissionDenied, match="started by another process"):
+    with pytest.raises(PermissionDenied, match="door een ander proces gestart"):
         driver.start("procesregie", as_role="procesregisseur")
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 from flask.testing import FlaskClient
 
 from engine.models import AuditEvent
+from engine.registry import deploy_file
+from tests.engine.bpmn import flow, linear, user_task, write
 from tests.web.conftest import login
 from tests.web.helpers import open_task_id, page_token, start_melding, user
 
@@ -241,3 +245,50 @@ def test_participant__a_refused_addition_keeps_what_was_typed(app: Flask) -> Non
     assert 'value="otto"' in no_reason.get_data(as_text=True)
     with app.extensions["zvh"].db.reader() as session:
         assert session.query(AuditEvent).filter_by(action="participant").count() == 0
+
+
+def test_case__header_current_step_with_display_names_and_the_diagram_names_the_step(app: Flask, as_user) -> None:
+    instance_id = start_melding(app)
+    complete_beoordeling(app, instance_id)
+    task_id = open_task_id(app, instance_id)
+    with app.extensions["zvh"].db.transaction() as session:
+        app.extensions["zvh"].runtime.claim_task(session, task_id=task_id, actor=user(app, "sanne"))
+
+    page = as_user("sven").get(f"/zaken/{instance_id}").get_data(as_text=True)
+
+    start = page.index('class="zvh-case-header')
+    header = page[start : page.index("</header>", start)]
+    assert "ZVH-2026-00001" in header and "zvh-badge" in header and "Breda" in header and "Procesregisseur" in header
+    current = page[page.index('class="zvh-current-step') :]
+    assert "Voer de aanpak uit" in current and "Sanne Screener" in current, "the assignee by display name"
+    assert page.index("zvh-case-header") < page.index("zvh-current-step") < page.index('id="kop-verloop"')
+    assert "Processchema met de huidige stap: Voer de aanpak uit" in page, "the step's name, not its element id"
+
+
+def test_case__a_waiting_timer_says_until_when_and_which_step_it_guards(app: Flask, tmp_path: Path, as_user) -> None:
+    boundary = (
+        '<bpmn:boundaryEvent id="Termijn" name="Antwoordtermijn" attachedToRef="T1" cancelActivity="false">'
+        "<bpmn:documentation>Na twee dagen krijgt de screener een herinnering.</bpmn:documentation>"
+        '<bpmn:timerEventDefinition><bpmn:timeDuration>"PT48H"</bpmn:timeDuration></bpmn:timerEventDefinition>'
+        '</bpmn:boundaryEvent><bpmn:endEvent id="E2"/>' + flow("F_T", "Termijn", "E2")
+    )
+    xml = linear(
+        user_task("T1", "Antwoord afwachten"),
+        process_id="wachten",
+        name="Wachten",
+        extra=boundary,
+        lanes={"Screener": ["S", "T1", "E", "Termijn", "E2"]},
+    )
+    zvh = app.extensions["zvh"]
+    with zvh.db.transaction() as session:
+        deploy_file(session, write(tmp_path, "wachten.bpmn", xml), actor="tests")
+        session.flush()
+        instance_id = zvh.runtime.start_instance(session, process_key="wachten", actor=user(app, "sven")).instance.id
+
+    page = as_user("sven").get(f"/zaken/{instance_id}").get_data(as_text=True)
+
+    current = page[page.index('class="zvh-current-step') :]
+    assert "Wacht op termijn" in current and "Antwoordtermijn" in current
+    assert "tot 04-03-2026 09:00" in current, "two days after the start (09:00 Amsterdam), in Dutch format"
+    assert "Bewaakt de stap: Antwoord afwachten" in current
+    assert "Na twee dagen krijgt de screener een herinnering." in current

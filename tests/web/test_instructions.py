@@ -77,3 +77,13 @@ def test_task_page__opens_with_a_notice_when_its_instructions_run_away(app: Flas
     assert response.status_code == 200
     assert NOTICE in response.get_data(as_text=True)
     assert time.monotonic() - began < TIME_BUDGET + 1.0
+
+
+def test_render_instructions__iso_dates_in_process_data_show_in_dutch_format(app: Flask) -> None:
+    with app.test_request_context():
+        html = render_instructions(
+            "Uiterlijk {{ deadline }}, triage op {{ triage.datum }} ({{ code }}).",
+            {"deadline": "2026-03-05T09:00:00+00:00", "triage": {"datum": "2026-03-03"}, "code": "2026-99-99"},
+        )
+
+    assert html == "<p>Uiterlijk 05-03-2026 10:00, triage op 03-03-2026 (2026-99-99).</p>\n"

@@ -9,10 +9,10 @@ from flask_babel import lazy_gettext
 from flask_login import login_required
 
 from engine.access import (
-    PARTICIPANT_MANAGERS,
     add_participant,
     emergency_access,
     may_ask_emergency_access,
+    may_manage_participants,
     my_instances,
     remove_participant,
     visible_instance,
@@ -64,6 +64,7 @@ def _case_page(
         with transaction() as session:
             view = case_view(session, runtime(), user=user, instance_id=instance_id)
             record_read(session, user=user, instance_id=instance_id, object_type="case", at=now())
+            may_add = may_manage_participants(session, user, instance_id, at=now())
     except NotFound as error:
         if not may_ask_emergency_access(user):
             raise
@@ -76,7 +77,7 @@ def _case_page(
         view=view,
         labels=labels,
         label_for=label_for,
-        may_add=bool(user.role_keys & PARTICIPANT_MANAGERS),
+        may_add=may_add,
         participant_reasons=PARTICIPANT_REASONS,
         organisation_name=organisation_name,
         now=now(),

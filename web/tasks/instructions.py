@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -22,6 +23,7 @@ from markupsafe import Markup
 
 from engine.errors import SandboxViolation
 from engine.evaluator import run_budgeted
+from web.filters import local_datetime
 
 TIME_BUDGET = 1.0
 MEMORY_BUDGET_MB = 64
@@ -29,6 +31,31 @@ MAX_OUTPUT_CHARACTERS = 100_000
 
 #: What Markdown reads as markup; a placeholder's value gets each one backslash-escaped, so it stays text.
 _MARKDOWN_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
+
+
+def dutch_dates(value: Any) -> Any:
+    """Dates and moments in process data as the page writes them (`02-03-2026`, `02-03-2026 09:00`), never ISO."""
+    if isinstance(value, dict):
+        return {key: dutch_dates(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [dutch_dates(item) for item in value]
+    if isinstance(value, str):  # process data holds ISO text; date objects (a template's own) keep their methods
+        if _ISO_DATE.fullmatch(value):
+            try:
+                return date.fromisoformat(value).strftime("%d-%m-%Y")
+            except ValueError:
+                return value
+        if _ISO_MOMENT.fullmatch(value):
+            try:
+                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                return value
+            return local_datetime(moment) if moment.tzinfo else moment.strftime("%d-%m-%Y %H:%M")
+    return value
 
 
 def _as_text(value: Any) -> str:
@@ -60,7 +87,7 @@ def render_instructions(template: str | None, data: Mapping[str, Any]) -> Markup
     """The instructions of a task as safe HTML, or None when it has none."""
     if not template or not template.strip():
         return None
-    plain = {key: value for key, value in data.items() if not key.startswith("_")}
+    plain = {key: dutch_dates(value) for key, value in data.items() if not key.startswith("_")}
     try:
         text = run_budgeted(_render, (template, plain), time_budget=TIME_BUDGET, memory_budget_mb=MEMORY_BUDGET_MB)
     except Exception:  # whatever the template did, the task page must still open

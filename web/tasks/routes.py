@@ -12,16 +12,26 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from engine.access import visible_instance
+from engine.context import in_form_order, is_repeated_round, starts_empty, task_context
 from engine.drafts import discard_start_draft, load_draft, save_draft
 from engine.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from engine.forms import Form
-from engine.inbox import InboxRow, list_tasks
+from engine.inbox import InboxRow, list_tasks, may_read_team_cases, may_see_team
 from engine.models import User
+from engine.monitor.scan import MONITOR_ROLES
 from engine.privacy.accesslog import record_read
-from engine.privacy.visibility import form_values, may_see_confidential, redact_case_data
-from engine.registry import latest_version, list_processes, load_version
+from engine.privacy.visibility import case_classes, form_values, may_see_confidential, redact, redact_case_data
+from engine.registry import latest_version, load_version, startable
 from web.auth.routes import expired_user_id
-from web.schema_form import apply_row_action, field_labels, label_for, parse_submission, render_form_fields
+from web.schema_form import (
+    apply_row_action,
+    field_id,
+    field_labels,
+    label_for,
+    parse_submission,
+    render_form_fields,
+)
 from web.services import me, now, reader, runtime, transaction
 from web.tasks.instructions import render_instructions
 
@@ -42,19 +52,42 @@ def _my_task(session: Any, user: User, task_id: str) -> InboxRow:
     return rows[0]
 
 
-def _task_context(session: Any, user: User, task_id: str) -> dict[str, Any]:
-    row = _my_task(session, user, task_id)
+def _team_task(session: Any, user: User, task_id: str) -> InboxRow:
+    """(Coordinator) an open task of the team in a case the user may see, to look at: never to work on."""
+    rows = list_tasks(session, task_id=task_id, with_total=False).tasks if may_read_team_cases(user) else []
+    if not rows:
+        raise NotFound(_("Deze taak bestaat niet (meer) of u heeft er geen toegang toe."))
+    visible_instance(session, user, rows[0].instance_id, at=now())
+    return rows[0]
+
+
+def _task_context(session: Any, user: User, task_id: str, *, to_view: bool = False) -> dict[str, Any]:
+    """What the task page shows; `to_view`: a coordinator may look at a team task they cannot work on (read-only)."""
+    read_only = False
+    try:
+        row = _my_task(session, user, task_id)
+    except NotFound:
+        if not to_view:
+            raise
+        row, read_only = _team_task(session, user, task_id), True
     loaded = runtime().load(session, row.instance_id)
     spiff_task = loaded.find_task(task_id)
     if spiff_task is None or not may_see_confidential(session, user, loaded.row, at=now()):
         raise NotFound(_("Deze taak bestaat niet (meer) of u heeft er geen toegang toe."))
     form = loaded.version.form_for(spiff_task.task_spec)
     data = dict(spiff_task.data)
+    sections = task_context(session, loaded, spiff_task, user, now=now())
     return {
         "task": row,
         "instance": loaded.row,
         "form": form,
         "data": data,
+        "read_only": read_only,
+        "sections": sections,
+        "repeated": is_repeated_round(loaded, spiff_task) and starts_empty(spiff_task.task_spec),
+        "classes": case_classes(session, user, loaded.row, at=now()),
+        "may_reassign": may_see_team(user),
+        "may_monitor": bool(user.role_keys & MONITOR_ROLES),
         "instructions": render_instructions(
             spiff_task.task_spec.extensions.get("instructionsForEndUser"),
             redact_case_data(loaded.version.forms.values(), data, user),
@@ -62,9 +95,14 @@ def _task_context(session: Any, user: User, task_id: str) -> dict[str, Any]:
     }
 
 
-def _form_values(form: Form, data: dict[str, Any]) -> dict[str, Any]:
-    """What the form shows at first: values the case already has for its fields."""
-    return {key: data[key] for key in form.fields if key in data}
+def _form_values(form: Form, data: dict[str, Any], *, repeated: bool = False) -> dict[str, Any]:
+    """What the form shows at first: values the case already has for its fields.
+
+    A repeated round (the step completed earlier in the case) starts with its editable fields empty: the previous
+    round's decision is shown beside the form as context, never silently submitted again.
+    """
+    keys = form.read_only_fields if repeated else form.fields
+    return {key: data[key] for key in keys if key in data}
 
 
 def _render_form(
@@ -83,12 +121,22 @@ def _render_form(
     # Read-only context in a field class the user lacks shows as "afgeschermd" (engine.privacy.visibility).
     values = form_values(form, values, me())
     labels = field_labels(form.resolved_schema)
-    summary = [(path, label_for(labels, path), text) for path, texts in errors.items() for text in texts]
+    fields = render_form_fields(form.resolved_schema, form.ui_schema, values, errors)
+
+    def place(path: str) -> int:
+        """Where the field (or the group holding it) stands in the rendered form; unknown ones last."""
+        at = fields.find(f'id="{field_id(path)}"')
+        return at if at >= 0 else len(fields)
+
+    # The error summary follows the form's order, not the order in which validation found the errors.
+    summary = [(path, label_for(labels, path), text) for path in sorted(errors, key=place) for text in errors[path]]
     return render_template(
         template,
-        fields=render_form_fields(form.resolved_schema, form.ui_schema, values, errors),
+        fields=fields,
         summary=summary,
         message=message,
+        field_labels=field_labels,
+        label_for=label_for,
         **context,
     ), status
 
@@ -102,12 +150,25 @@ def task(task_id: str) -> ResponseReturnValue:
         return _login_redirect()
     user = me()
     with transaction() as session:
-        context = _task_context(session, user, task_id)
-        draft = load_draft(session, task_id=task_id, user=user)
+        context = _task_context(session, user, task_id, to_view=True)
+        draft = None if context["read_only"] else load_draft(session, task_id=task_id, user=user)
         record_read(
             session, user=user, instance_id=context["instance"].id, object_type="task", task_id=task_id, at=now()
         )
-    values = _form_values(context["form"], context["data"])
+    if context["read_only"]:
+        form = context["form"]
+        shown = in_form_order(form, redact(form, _form_values(form, context["data"]), user, classes=context["classes"]))
+        return render_template(
+            "tasks/task.html",
+            fields=None,
+            summary=[],
+            message=None,
+            shown=shown,
+            field_labels=field_labels,
+            label_for=label_for,
+            **context,
+        )
+    values = _form_values(context["form"], context["data"], repeated=context["repeated"])
     message = None
     if draft is not None:
         values.update(draft.data)
@@ -218,26 +279,17 @@ def csrf_failed_on_task(error: CSRFError) -> ResponseReturnValue | None:
 # --- starting processes -----------------------------------------------------------------------------------------
 
 
-def _startable(session: Any, user: User) -> list[tuple[str, str]]:
-    startable = []
-    for version in list_processes(session):
-        loaded = load_version(version)
-        if loaded.may_be_started_by(user.role_keys):
-            startable.append((version.process_key, version.name))
-    return startable
-
-
 @bp.get("/starten")
 def start_list() -> ResponseReturnValue:
     if not current_user.is_authenticated:
         return _login_redirect()
     with reader() as session:
-        processes = _startable(session, me())
+        processes = startable(session, me().role_keys)
     return render_template("tasks/start_list.html", processes=processes)
 
 
 def _start_context(session: Any, user: User, process_key: str) -> dict[str, Any]:
-    if process_key not in dict(_startable(session, user)):
+    if process_key not in dict(startable(session, user.role_keys)):
         raise NotFound(_("Dit proces bestaat niet of u mag het niet starten."))
     stored = latest_version(session, process_key)
     loaded = load_version(stored)

@@ -2,9 +2,12 @@
 
 A user sees an instance when they take part in it (they started it, worked on one of its tasks, or were added as a
 participant — a logged decision) or when one of its open tasks is in their inbox (their role's queue in the gemeente
-or organisation the task is for, assigned to them, or their own lane-less task). Nothing else: a manager sees the
-monitoring figures, not case contents. A ZVH professional who must see a case they do not take part in states a
-reason first (noodtoegang): access for a day, flagged in the log and listed for the FG.
+or organisation the task is for, assigned to them, or their own lane-less task). A coordinator, who divides the work
+in the team view, also opens the cases of every open task there — read-only where they lack the task's role (they
+manage no participants through it), and every read is logged like anyone's. Nothing else: a manager sees the
+monitoring figures, not case contents, and opens a case from the Bewaking with a reason. A ZVH professional who must
+see a case they do not take part in states a reason first (noodtoegang): access for a day, flagged in the log and
+listed for the FG.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from sqlalchemy.orm import Session
 from engine.audit import record
 from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.forms import required_text
-from engine.inbox import audiences
+from engine.inbox import audiences, may_read_team_cases
 from engine.models import HumanTask, Instance, Participant, User
 from engine.privacy.visibility import confidential_filter, emergency_refusal
 
@@ -74,10 +77,14 @@ def _current(at: datetime | None) -> ColumnElement[bool]:
     return Participant.expires_at.is_(None) | (Participant.expires_at > moment)
 
 
-def may_view(session: Session, user: User, instance_id: int, *, at: datetime | None = None) -> bool:
-    """Whether `user` may see this instance at all (at `at`, None: now)."""
+def may_view(session: Session, user: User, instance_id: int, *, at: datetime | None = None, team: bool = True) -> bool:
+    """Whether `user` may see this instance at all (at `at`, None: now); `team=False` leaves out what a coordinator
+    sees only through the team view (the cases of tasks they hold no role for)."""
     takes_part = exists().where(Participant.instance_id == instance_id, Participant.user_id == user.id, _current(at))
-    has_task = exists().where(HumanTask.instance_id == instance_id, HumanTask.audience.in_(audiences(user)))
+    if team and may_read_team_cases(user):  # a coordinator opens the team's cases (read-only without the role)
+        has_task = exists().where(HumanTask.instance_id == instance_id)
+    else:
+        has_task = exists().where(HumanTask.instance_id == instance_id, HumanTask.audience.in_(audiences(user)))
     # A secret case (vertrouwelijkheid geheim, zeer_geheim) only for explicit participants and assignees.
     allowed = exists().where(Instance.id == instance_id, confidential_filter(user, at=at))
     return bool(session.scalar(select((takes_part | has_task) & allowed)))
@@ -108,10 +115,21 @@ def _reason(reason: str, message: str) -> str:
     return required_text(reason, field="reden", message=message)
 
 
+def may_manage_participants(session: Session, user: User, instance_id: int, *, at: datetime | None = None) -> bool:
+    """Whether `user` may add or remove a case's participants: a participant manager who works on the case (not one
+    who only sees it through the team view)."""
+    return bool(user.role_keys & PARTICIPANT_MANAGERS) and may_view(session, user, instance_id, at=at, team=False)
+
+
 def _may_manage_participants(session: Session, actor: User, instance_id: int, at: datetime) -> None:
     visible_instance(session, actor, instance_id, at=at)
     if not (actor.role_keys & PARTICIPANT_MANAGERS):
         raise PermissionDenied("Alleen een procesregisseur of coördinator beheert de deelnemers van een zaak.")
+    if not may_view(session, actor, instance_id, at=at, team=False):
+        # Giving a colleague access is a decision for those who work on the case, not for whoever oversees the team.
+        raise PermissionDenied(
+            "U ziet deze zaak via de taken van het team; wie aan de zaak werkt, beheert de deelnemers."
+        )
 
 
 def add_participant(session: Session, *, instance_id: int, actor: User, user: User, reason: str, at: datetime) -> None:
@@ -146,7 +164,7 @@ def remove_participant(
         delete(Participant).where(Participant.instance_id == instance_id, Participant.user_id == user.id)
     )
     if removed.rowcount == 0:  # type: ignore[attr-defined]
-        raise NotFound(f"{user.display_name} is geen deelnemer van deze zaak.")
+        raise NotFound("%(naam)s is geen deelnemer van deze zaak.", naam=user.display_name)
     # Tasks they held go back to their queue: without access they cannot do them.
     for task in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)):
         if task.assignee_id == user.id:

@@ -14,12 +14,19 @@ from sqlalchemy.orm import Session
 
 from engine.access import take_part
 from engine.audit import record
+from engine.dates import local_moment
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.forms import required_text
-from engine.inbox import COORDINATOR_ROLES, InboxRow, task_row
+from engine.i18n import N_, translated
+from engine.inbox import COORDINATOR_ROLES, InboxRow, role_label, role_names, task_row
 from engine.models import AuditEvent, HumanTask, User, task_audience
 from engine.privacy.organisations import role_queues
 from engine.substitutions import active_substitution, cover_access, cover_details, may_take_over
+
+#: Why a colleague cannot be given a task (shown at the field where they were chosen).
+_LACKS_ROLE = N_("%(naam)s heeft niet de rol %(rol)s die de taak ‘%(taak)s’ vraagt. Kies een collega met die rol.")
+_AWAY = N_("%(naam)s is afwezig en vervanger %(vervanger)s heeft niet de rol %(rol)s voor de taak ‘%(taak)s’.")
+_INACTIVE = N_("%(naam)s werkt hier niet meer en kan de taak ‘%(taak)s’ niet aannemen.")
 
 _OPEN_TASK = select(HumanTask).where(HumanTask.id == bindparam("task_id"))
 _CLAIM = (
@@ -39,8 +46,12 @@ def open_task(session: Session, task_id: str) -> HumanTask:
         select(AuditEvent).where(AuditEvent.task_id == task_id, AuditEvent.action == "complete").limit(1)
     )
     if completed is not None:
-        raise Conflict(f"This task was already completed by {completed.actor} at {completed.at:%Y-%m-%d %H:%M} UTC.")
-    raise NotFound("This task does not exist or is no longer open.")
+        raise Conflict(
+            "Deze taak is al afgerond door %(naam)s op %(moment)s.",
+            naam=session.scalar(select(User.display_name).where(User.username == completed.actor)) or completed.actor,
+            moment=local_moment(completed.at),
+        )
+    raise NotFound("Deze taak bestaat niet (meer) of staat niet meer open.")
 
 
 def eligible(actor: User, task: HumanTask) -> bool:
@@ -58,7 +69,7 @@ def may_work_on(actor: User, task: HumanTask) -> bool:
 def holder_name(session: Session, task: HumanTask) -> str:
     """Who holds a claimed task, as colleagues know them."""
     holder = session.get(User, task.assignee_id) if task.assignee_id else None
-    return holder.display_name if holder else "a colleague"
+    return holder.display_name if holder else "een collega"
 
 
 def record_task_event(
@@ -89,14 +100,14 @@ def claim_task(session: Session, *, task_id: str, actor: User, at: datetime) -> 
     """Take an open task so colleagues see it is being handled."""
     task = open_task(session, task_id)
     if not eligible(actor, task):
-        raise PermissionDenied("You do not hold the role this task needs.")
+        raise PermissionDenied("U heeft niet de rol die deze taak vraagt.")
     if task.assignee_id == actor.id:
         return task_row(session, task_id)
     audience = task_audience(assignee_id=actor.id, role=None, owner_id=None)
     claimed = session.execute(_CLAIM, {"task_id": task_id, "user_id": actor.id, "audience": audience})
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(task)
-        raise Conflict(f"This task was already claimed by {holder_name(session, task)}.")
+        raise Conflict("Deze taak is al opgepakt door %(naam)s.", naam=holder_name(session, task))
     # No participation yet: the task in their inbox lets them see the case; only completing it (work done)
     # makes them a participant, so claiming and releasing leaves no access behind.
     record_task_event(session, actor, "claim", task, f"Claimed '{task.name}'", at=at)
@@ -109,7 +120,7 @@ def unclaim_task(session: Session, *, task_id: str, actor: User, at: datetime) -
     if task.assignee_id is None:
         return task_row(session, task_id)
     if task.assignee_id != actor.id and not (actor.role_keys & COORDINATOR_ROLES):
-        raise PermissionDenied("Only the assignee or a coordinator can release this task.")
+        raise PermissionDenied("Alleen wie de taak heeft of een coördinator kan deze taak teruggeven.")
     task.assign(None)
     record_task_event(session, actor, "unclaim", task, f"Released '{task.name}'", at=at)
     session.flush()
@@ -121,24 +132,30 @@ def reassign_task(
 ) -> InboxRow:
     """(Coordinator) hand a task to a colleague who holds its role; the reason goes to the audit log."""
     if not (actor.role_keys & COORDINATOR_ROLES):
-        raise PermissionDenied("Only a coordinator or manager can reassign tasks.")
-    reason = required_text(reason, field="reason", message="Give a reason for the reassignment.")
+        raise PermissionDenied("Alleen een coördinator of manager kan taken toewijzen.")
+    reason = required_text(reason, field="reason", message="Geef een reden.")
     task = open_task(session, task_id)
-    if not eligible(assignee, task) or not assignee.active:
+    names = {"naam": assignee.display_name, "taak": task.name}
+    if not assignee.active:
         raise InvalidInput(
-            f"{assignee.display_name} cannot take this task.",
-            {"assignee": [f"{assignee.display_name} heeft niet de rol {task.role or 'van de starter'}."]},
+            "%(naam)s kan deze taak niet aannemen.",
+            {"assignee": [translated(_INACTIVE, **names)]},
+            naam=assignee.display_name,
+        )
+    if not eligible(assignee, task):
+        role = role_label(task.role, role_names(session))
+        raise InvalidInput(
+            "%(naam)s kan deze taak niet aannemen.",
+            {"assignee": [translated(_LACKS_ROLE, rol=role, **names)]},
+            naam=assignee.display_name,
         )
     cover = active_substitution(session, user_id=assignee.id, at=at)
     if cover is not None and not may_take_over(cover, task.queue):
+        role = role_label(task.role, role_names(session))
         raise InvalidInput(
-            f"{assignee.display_name} is away and the substitute cannot take this task.",
-            {
-                "assignee": [
-                    f"{assignee.display_name} is afwezig en vervanger {cover.substitute.display_name} "
-                    f"heeft niet de rol {task.role}."
-                ]
-            },
+            "%(naam)s is afwezig en de vervanger kan deze taak niet aannemen.",
+            {"assignee": [translated(_AWAY, vervanger=cover.substitute.display_name, rol=role, **names)]},
+            naam=assignee.display_name,
         )
     previous = task.assignee_id
     receiver = cover.substitute if cover is not None else assignee

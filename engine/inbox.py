@@ -21,6 +21,8 @@ from engine.privacy.organisations import role_queues
 from engine.privacy.visibility import confidential_parameters, confidential_task_clause
 
 COORDINATOR_ROLES = frozenset({"coordinator", "manager"})
+#: Who opens the cases of every open task (engine.access.may_view): the coordinator, read-only without the role.
+TEAM_CASE_READERS = frozenset({"coordinator"})
 
 Tab = Literal["mine", "open", "team"]
 Due = Literal["overdue", "week", "none"]
@@ -49,7 +51,53 @@ def tab_audiences(user: User, tab: Tab) -> list[str] | None:
 
 
 def may_see_team(user: User) -> bool:
+    """Coordinators and managers see every open task (the team tab), to divide and reassign the work."""
     return bool(user.role_keys & COORDINATOR_ROLES)
+
+
+def may_read_team_cases(user: User) -> bool:
+    """Whether `user` also opens the cases (and task pages, read-only) of the team's tasks: a coordinator, who
+    divides the daily work. A manager sees the figures and opens a case from the Bewaking, with a reason."""
+    return bool(user.role_keys & TEAM_CASE_READERS)
+
+
+_ROLE_NAMES: dict[tuple[str, ...], dict[str, str]] = {}
+
+
+def role_names(session: Session) -> dict[str, str]:
+    """Role key → the lane name people know it by (`re_integratiecoordinator` → "Re-integratiecoördinator"), from
+    the newest version of every process (parsed once and cached; a new deployment gives a new mapping)."""
+    from engine.registry import list_processes, load_version  # the registry parses processes; the inbox never does
+    from engine.spiff import role_key
+
+    versions = list_processes(session)
+    key = tuple(version.content_hash for version in versions)
+    names = _ROLE_NAMES.get(key)
+    if names is None:
+        names = {}
+        for version in versions:
+            loaded = load_version(version)
+            for spec in [loaded.spec, *loaded.subprocess_specs.values()]:
+                for task_spec in spec.task_specs.values():
+                    lane = getattr(task_spec, "lane", None)
+                    if lane and (role := role_key(lane)):
+                        names.setdefault(role, lane)
+        _ROLE_NAMES.clear()  # only the current set of versions is worth keeping
+        _ROLE_NAMES[key] = names
+    return names
+
+
+def role_label(role: str | None, names: dict[str, str] | None = None) -> str:
+    """A role as people read it: its lane name when known, else the key with spaces ("starter" for no role)."""
+    if role is None:
+        return "starter"
+    known = (names or {}).get(role)
+    return known or role.replace("_", " ").capitalize()
+
+
+def may_claim(user: User, row: InboxRow) -> bool:
+    """Whether `user` may pick up this open task: unassigned and in one of their own queues (not only in view)."""
+    return row.assignee is None and row.audience in audiences(user)
 
 
 @dataclass(frozen=True)
@@ -69,6 +117,21 @@ class InboxRow:
     process_key: str
     process_name: str
     assignee: str | None
+    #: the assignee as colleagues know them (display name)
+    assignee_name: str | None = None
+    #: whose task it is (`engine.models.task_audience`): a user may pick it up when it is one of their `audiences`
+    audience: str | None = None
+    #: the case is secret: only its explicit participants and assignees open it
+    secret: bool = False
+    #: which holders of the role (`gm:<gemeente>`, `org:<organisation>`); None: all of them
+    scope: str | None = None
+
+    @property
+    def queue(self) -> str | None:
+        """The role queue the task belongs to (also while someone holds it); None for a starter's own task."""
+        if self.role is None:
+            return None
+        return f"{self.role}|{self.scope}" if self.scope else self.role
 
     def overdue(self, now: datetime) -> bool:
         return self.due_at is not None and self.due_at < now
@@ -141,6 +204,10 @@ _COLUMNS = (
     HumanTask.process_key,
     HumanTask.process_name,
     _Assignee.username,
+    _Assignee.display_name,
+    HumanTask.audience,
+    HumanTask.secret,
+    HumanTask.scope,
 )
 _ORDERS: dict[str, tuple[Any, ...]] = {
     "due": (HumanTask.due_sort, HumanTask.created_at, HumanTask.id),

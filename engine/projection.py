@@ -10,17 +10,18 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.orm import Session
 
 from engine.audit import record
 from engine.inbox import InboxRow, audiences, list_tasks
-from engine.instance import _CLOCKED_TIMERS, ACTIVE_STATUSES, WorkflowInstance
+from engine.instance import ACTIVE_STATUSES, WorkflowInstance
 from engine.models import NO_DEADLINE, HumanTask, Instance, User, task_audience
 from engine.privacy.organisations import gemeente_scope, task_scope
 from engine.privacy.visibility import is_secret
-from engine.spiff import role_key, timer_due_at
+from engine.spiff import is_clocked_timer, role_key, timer_due_at
 from engine.substitutions import active_substitution, cover_access, cover_details
 
 _DROP_TASKS = (
@@ -52,7 +53,7 @@ _FOLLOW_GEMEENTE = (
     .execution_options(synchronize_session=False)
 )
 _ADD_TASKS = insert(HumanTask)
-_INBOX_FIELDS = [f.name for f in dataclasses.fields(InboxRow) if f.name != "assignee"]
+_INBOX_FIELDS = [f.name for f in dataclasses.fields(InboxRow) if f.name not in ("assignee", "assignee_name")]
 
 
 def project(
@@ -80,7 +81,7 @@ def project(
         fields = inbox_fields(spec)
         owner_id = row.started_by_id if fields["role"] is None else None
         scope = task_scope(instance.version.scope_of(fields["role"]), gemeente=row.gemeente, data=spiff_task.data)
-        due_at = _task_due_at(spiff_task)
+        due_at = task_due_at(spiff_task)
         norm = instance.version.norm_of(spiff_task)
         new_rows.append(
             {
@@ -160,25 +161,41 @@ def inbox_fields(spec: Any) -> dict[str, Any]:
     }
 
 
-def _task_due_at(task: Any) -> datetime | None:
-    """The earliest deadline of a timer attached to `task` or to a sub-process around it.
+def deadline_timers(task: Any) -> list[Any]:
+    """The clocked timers that set `task`'s deadline: attached to it or to an enclosing step (waiting or fired).
 
-    Boundary timer events are siblings of the task they are attached to; a deadline on a sub-process is the due
-    date of every task inside it. A timer that already fired still names the deadline: a task that opens after its
-    deadline passed shows as overdue, not as a task without a deadline.
+    Boundary timer events are siblings of the task they are attached to; a deadline on an enclosing step is the due
+    date of every task inside it: the parallel branches of a sub-process or called process, the parallel instances
+    of a multi-instance task and the rounds of a loop (whose instances are children of the loop activity). A timer
+    that already fired still names the deadline: a task that opens after its deadline passed shows as overdue, not
+    as a task without a deadline.
     """
-    due: list[datetime] = []
+    timers: list[Any] = []
     while task is not None:
         parent = task.parent
+        # An instance of a multi-instance or loop activity: the activity's own timers are attached one level up.
+        while parent is not None and isinstance(parent.task_spec, LoopTask):
+            task, parent = parent, parent.parent
         if parent is not None:
-            due += [
-                moment
+            timers += [
+                sibling
                 for sibling in parent.children
                 if sibling is not task
                 and sibling.state in (TaskState.WAITING, TaskState.COMPLETED)
-                and type(getattr(sibling.task_spec, "event_definition", None)).__name__ in _CLOCKED_TIMERS
-                and (moment := timer_due_at(sibling._get_internal_data("event_value"))) is not None
+                and is_clocked_timer(sibling.task_spec)
+                and timer_moment(sibling) is not None
             ]
         around = getattr(task.workflow, "parent_task_id", None)
         task = task.workflow.top_workflow.get_task_from_id(around) if around is not None else None
-    return min(due) if due else None
+    return timers
+
+
+def timer_moment(timer: Any) -> datetime | None:
+    """The moment a timer task waits for (or waited for, once fired)."""
+    return timer_due_at(timer._get_internal_data("event_value"))
+
+
+def task_due_at(task: Any) -> datetime | None:
+    """The task's deadline: the earliest of its `deadline_timers`."""
+    moments = [moment for timer in deadline_timers(task) if (moment := timer_moment(timer)) is not None]
+    return min(moments) if moments else None

@@ -185,7 +185,7 @@ def test_complete__a_stale_lock_version_is_a_conflict(
     outcome = start(db, runtime, bench_process, anna)
     stale = outcome.instance.lock_version - 1
 
-    with pytest.raises(Conflict, match="changed since you opened"):
+    with pytest.raises(Conflict, match="gewijzigd sinds u deze taak opende"):
         complete(db, runtime, outcome.next_tasks[0].id, anna, {"field1": "x"}, lock_version=stale)
 
     complete(
@@ -205,7 +205,7 @@ def test_complete__a_completed_task_is_a_conflict_not_an_overwrite(
     task_id = start(db, runtime, bench_process, anna).next_tasks[0].id
     first = complete(db, runtime, task_id, anna, {"field1": "eerste"})
 
-    with pytest.raises(Conflict, match="already completed by anna"):
+    with pytest.raises(Conflict, match="al afgerond door Anna"):
         complete(db, runtime, task_id, anna, {"field1": "tweede"})
 
     assert instance_row(db, first.instance.id).lock_version == first.instance.lock_version
@@ -219,9 +219,9 @@ def test_claim__reserves_the_task_for_one_colleague(
     with db.transaction() as session:
         runtime.claim_task(session, task_id=task_id, actor=pim)
 
-    with pytest.raises(Conflict, match="claimed by Pim"), db.transaction() as session:
+    with pytest.raises(Conflict, match="al opgepakt door Pim"), db.transaction() as session:
         runtime.claim_task(session, task_id=task_id, actor=pia)
-    with pytest.raises(Conflict, match="claimed by Pim"):
+    with pytest.raises(Conflict, match="staat op naam van Pim"):
         complete(db, runtime, task_id, pia, {"naam": "Jan"})
     with db.reader() as session:
         assert [t.id for t in list_tasks(session, user=pia).tasks] == []
@@ -368,6 +368,7 @@ def test_sandbox__an_endless_loop_in_a_script_puts_the_instance_in_error(
         assert "x" not in runtime.load(session, failed.instance.id).current_data(), "no trace of the script"
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the loop lives in the state, not the database
 def test_loop__a_loop_marker_runs_500_rounds_without_stalling(
     db: Database, runtime: Runtime, make_user: UserFactory, tmp_path: Path
 ) -> None:
@@ -484,20 +485,23 @@ def test_business_columns__follow_the_process_data(
 # --- the race: two processes complete the same task at the same moment ---------------------------------------
 
 
-def _race_worker(url: str, task_id: str, username: str, barrier: Any, results: Any) -> None:
+def _race_worker(url: str, username: str, tasks: Any, barrier: Any, results: Any) -> None:
+    """Complete each task id that arrives, all at once with the other worker (the barrier); None ends the race."""
     from engine.users import get_user
 
     database = Database(url)
     runtime = Runtime(clock=FixedClock(START))
     with database.reader() as session:
         user = get_user(session, username)
-    barrier.wait()
     try:
-        with database.transaction() as session:
-            runtime.complete_task(session, task_id=task_id, actor=user, data={"field1": username})
-        results.put(("won", username))
-    except Conflict as conflict:
-        results.put(("conflict", conflict.message))
+        while (task_id := tasks.get(timeout=60)) is not None:
+            barrier.wait()
+            try:
+                with database.transaction() as session:
+                    runtime.complete_task(session, task_id=task_id, actor=user, data={"field1": username})
+                results.put(("won", username))
+            except Conflict as conflict:
+                results.put(("conflict", conflict.message))
     finally:
         database.dispose()
 
@@ -507,28 +511,35 @@ def test_race__exactly_one_of_two_simultaneous_completions_wins(
 ) -> None:
     users = [make_user("anna"), make_user("bert")]
     context = multiprocessing.get_context("spawn")
-    for round_number in range(3):
-        outcome = start(db, runtime, bench_process, users[0])
-        task_id = outcome.next_tasks[0].id
-        with db.transaction() as session:  # lane-less: both may work on it once the owner hands it over
-            shared = session.get(HumanTask, task_id)
-            assert shared is not None
-            shared.owner_id, shared.role = None, "melder"
-            shared.assign(None)
-        barrier, results = context.Barrier(2), context.Queue()
-        workers = [
-            context.Process(target=_race_worker, args=(database_url, task_id, u.username, barrier, results))
-            for u in users
-        ]
-        for worker in workers:
-            worker.start()
+    barrier, results = context.Barrier(2), context.Queue()
+    inboxes = [context.Queue() for _ in users]
+    workers = [
+        context.Process(target=_race_worker, args=(database_url, u.username, inbox, barrier, results))
+        for u, inbox in zip(users, inboxes, strict=True)
+    ]
+    for worker in workers:  # started once: three rounds race in the same two processes
+        worker.start()
+    try:
+        for round_number in range(3):
+            outcome = start(db, runtime, bench_process, users[0])
+            task_id = outcome.next_tasks[0].id
+            with db.transaction() as session:  # lane-less: both may work on it once the owner hands it over
+                shared = session.get(HumanTask, task_id)
+                assert shared is not None
+                shared.owner_id, shared.role = None, "melder"
+                shared.assign(None)
+            for inbox in inboxes:
+                inbox.put(task_id)
+            outcomes = sorted(results.get(timeout=60)[0] for _ in workers)
+
+            assert outcomes == ["conflict", "won"], f"round {round_number}: {outcomes}"
+            assert audit_actions(db, outcome.instance.id).count("complete") == 1
+            assert [t.name for t in open_tasks(db, outcome.instance.id)] == ["Form 2"]
+    finally:
+        for inbox in inboxes:
+            inbox.put(None)
         for worker in workers:
             worker.join(timeout=60)
-        outcomes = sorted(results.get(timeout=5)[0] for _ in workers)
-
-        assert outcomes == ["conflict", "won"], f"round {round_number}: {outcomes}"
-        assert audit_actions(db, outcome.instance.id).count("complete") == 1
-        assert [t.name for t in open_tasks(db, outcome.instance.id)] == ["Form 2"]
 
 
 # --- hand-over: a follow-up process of the same case ---------------------------------------------------------
@@ -599,7 +610,7 @@ def test_handover__without_a_receiver_nothing_is_saved(
     anna = make_user("anna")
     first = start(db, runtime, sender, anna)
 
-    with pytest.raises(ConfigurationError, match="no deployed process starts on message 'start_vervolg'"):
+    with pytest.raises(ConfigurationError, match="geen uitgerold proces start bij bericht 'start_vervolg'"):
         complete(db, runtime, first.next_tasks[0].id, anna, {"besluit": "procesregie"})
 
     assert instance_row(db, first.instance.id).status == "running"
@@ -611,7 +622,7 @@ def test_handover__a_message_started_process_cannot_be_started_by_hand(
 ) -> None:
     deploy(db, write(tmp_path, "receiver.bpmn", RECEIVER))
 
-    with pytest.raises(PermissionDenied, match="started by another process"):
+    with pytest.raises(PermissionDenied, match="door een ander proces gestart"):
         start(db, runtime, "receiver", make_user("pim", "procesregisseur"))
 
 

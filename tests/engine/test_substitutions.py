@@ -242,7 +242,7 @@ def test_reassign__refused_when_the_substitute_lacks_the_tasks_role(
     with pytest.raises(InvalidInput) as refused, db.transaction() as session:
         runtime.reassign_task(session, task_id=manager_task.id, actor=coen, assignee=pim, reason="Werkverdeling")
 
-    assert "afwezig en vervanger Pia heeft niet de rol manager" in refused.value.fields["assignee"][0]
+    assert "afwezig en vervanger Pia heeft niet de rol Manager" in refused.value.fields["assignee"][0]
 
 
 def test_move__every_task_on_the_absent_persons_name_goes_to_the_substitute_with_the_reason(

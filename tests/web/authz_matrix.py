@@ -91,8 +91,13 @@ def public(**kwargs: Any) -> Rule:
     return Rule(allowed=EVERYONE, anonymous="allowed", **kwargs)
 
 
+#: A coordinator sees every open task in the team view, and so the cases of those tasks (all three have one); they
+#: manage no participants there (engine.access.may_manage_participants). A manager opens a case from the Bewaking.
+CASE_READERS = {name: viewers | {"coordinator"} for name, viewers in CASE_VIEWERS.items()}
+
+
 def case(**kwargs: Any) -> Rule:
-    return Rule(targets=CASE_VIEWERS, **kwargs)
+    return Rule(targets=CASE_READERS, **kwargs)
 
 
 def task(**kwargs: Any) -> Rule:
@@ -111,12 +116,24 @@ def participants_managed() -> dict[str, Any]:
     """Adding or removing a participant: viewers who manage participants; other viewers 403, the rest 404."""
     return {
         "targets": {name: viewers & PARTICIPANT_MANAGERS for name, viewers in CASE_VIEWERS.items()},
-        "forbidden": {name: viewers - PARTICIPANT_MANAGERS for name, viewers in CASE_VIEWERS.items()},
+        "forbidden": {
+            name: CASE_READERS[name] - (viewers & PARTICIPANT_MANAGERS) for name, viewers in CASE_VIEWERS.items()
+        },
     }
 
 
 #: Coordinators see the team's tasks (so not a 404) but hold no role to claim or complete them (403).
 TEAM_FORBIDDEN: dict[str | None, frozenset[str]] = {name: COORDINATORS for name in TASK_HOLDERS}
+
+#: Extending a task's deadline (engine.deadlines): coordinators who see the case and the procesregisseur who works on
+#: it (added to the Breda gemeente case); the case's other viewers know the task (403), a manager does not see it.
+TASK_CASES = {"task_case_breda": "case_breda", "task_gm_breda": "gm_breda", "task_gm_zundert": "gm_zundert"}
+DEADLINE_EXTENDERS = {
+    task: CASE_READERS[case] & frozenset({"coordinator", "procesregisseur"}) for task, case in TASK_CASES.items()
+}
+DEADLINE_FORBIDDEN: dict[str | None, frozenset[str]] = {
+    task: CASE_READERS[case] - DEADLINE_EXTENDERS[task] for task, case in TASK_CASES.items()
+}
 
 
 MATRIX: dict[str, Rule] = {
@@ -159,7 +176,10 @@ MATRIX: dict[str, Rule] = {
     ),
     "POST inbox.store_filter": signed_in(),
     "POST inbox.remove_filter": Rule(allowed=frozenset({"screener"})),  # the screener's saved filter
-    "GET tasks.task": task(),
+    "GET tasks.task": Rule(
+        targets={name: holders | {"coordinator"} for name, holders in TASK_HOLDERS.items()},
+        note="coordinators open a team task read-only (its POST stays the holders')",
+    ),
     "POST tasks.submit": task(),
     "GET tasks.start_list": signed_in(),
     "GET tasks.start_form": Rule(allowed=STARTERS),
@@ -272,4 +292,7 @@ MATRIX: dict[str, Rule] = {
     "POST api.claim": api(task(forbidden=TEAM_FORBIDDEN)),
     "POST api.complete": api(task(forbidden=TEAM_FORBIDDEN)),
     "GET api.instance": api(case()),
+    # --- deadlines (Termijn verlengen; the world's tasks have none: the page says so, a POST is refused as input) -
+    "GET deadlines.extend": Rule(targets=DEADLINE_EXTENDERS, forbidden=DEADLINE_FORBIDDEN),
+    "POST deadlines.store": Rule(targets=DEADLINE_EXTENDERS, forbidden=DEADLINE_FORBIDDEN, body={"reden": "Ziek"}),
 }

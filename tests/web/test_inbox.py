@@ -143,3 +143,137 @@ def test_saved_filter__is_stored_per_user_and_applied(app: Flask, as_user) -> No
 
     page = client.get("/taken").get_data(as_text=True)
     assert "gemeente=Zundert" in page and ">Zundert</a>" in page
+
+
+def _datalist(page: str) -> list[str]:
+    match = re.search(r'<datalist id="toewijzen-collegas">(.*?)</datalist>', page, re.S)
+    assert match, "the reassign field offers a list"
+    return re.findall(r'<option value="([^"]+)"', match.group(1))
+
+
+def test_team_view__links_open_for_the_coordinator_and_the_case_read_is_logged(app: Flask, as_user) -> None:
+    instance_id = start_melding(app)
+    task_id = open_task_id(app, instance_id)
+    coen = as_user("coen")
+
+    page = coen.get("/taken?tab=team").get_data(as_text=True)
+
+    assert f'href="/taken/{task_id}"' in page and f'href="/zaken/{instance_id}"' in page
+    assert coen.get(f"/zaken/{instance_id}").status_code == 200
+    with app.extensions["zvh"].db.reader() as session:
+        reads = session.query(AuditEvent).filter_by(action="view", instance_id=instance_id, actor="coen").count()
+    assert reads == 1, "a coordinator's read is logged like anyone's"
+
+
+def test_team_view__claim_is_offered_only_for_my_roles_and_a_refusal_answers_in_dutch(app: Flask, as_user) -> None:
+    task_id = open_task_id(app, start_melding(app))
+    coen = as_user("coen")
+    page = coen.get("/taken?tab=team").get_data(as_text=True)
+    assert "Oppakken" not in page, "the coordinator holds no screener role"
+
+    response = coen.post(
+        f"/taken/{task_id}/oppakken", data={"csrf_token": page_token(coen, "/taken"), "terug": "/taken?tab=team"}
+    )
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 403, "a refusal stays a refusal (and is logged)"
+    assert "U heeft niet de rol die deze taak vraagt." in body and "Taken van het team" in body
+    assert 'name="terug" value="/taken?tab=team&amp;' in body, "the page shown again sends its forms back to itself"
+    with app.extensions["zvh"].db.reader() as session:
+        assert session.query(AuditEvent).filter_by(action="claim").count() == 0
+        refused = session.query(AuditEvent).filter_by(actor="coen", task_id=task_id, outcome="refused").count()
+    assert refused == 1, "logged for the FG like every refusal"
+
+
+def test_inbox__counts_plurals_and_shows_people_and_roles_by_name(app: Flask, as_user) -> None:
+    first = open_task_id(app, start_melding(app))
+    sven = as_user("sven")
+    assert "1 taak<" in sven.get("/taken").get_data(as_text=True)
+    start_melding(app)
+    sven.post(f"/taken/{first}/oppakken", data={"csrf_token": page_token(sven, "/taken")})
+
+    page = sven.get("/taken?tab=open").get_data(as_text=True)
+    team = as_user("coen").get("/taken?tab=team").get_data(as_text=True)
+
+    assert "1 taak<" in page
+    assert "2 taken<" in team and "Sven Screener" in team and ">sven<" not in team
+    assert 'data-label="Rol">Screener<' in team
+
+
+def test_reassign__offers_only_colleagues_with_the_role_nothing_chosen(app: Flask, as_user) -> None:
+    start_melding(app)
+    page = as_user("coen").get("/taken?tab=team").get_data(as_text=True)
+
+    assert sorted(_datalist(page)) == ["sanne", "sven"]
+    assert 'name="collega" list="toewijzen-collegas"' in page and "selected" not in _reassign_part(page)
+
+
+def _reassign_part(page: str) -> str:
+    return page[page.index("toewijzen-collega") :]
+
+
+def test_reassign__a_colleague_without_the_role_is_refused_in_dutch_and_the_form_is_kept(app: Flask, as_user) -> None:
+    task_id = open_task_id(app, start_melding(app))
+    coen = as_user("coen")
+    token = page_token(coen, "/taken?tab=team")
+
+    response = coen.post(
+        "/taken/toewijzen",
+        data={
+            "csrf_token": token,
+            "taak": [task_id],
+            "collega": "mila",
+            "reden": "Sven is ziek",
+            "terug": "/taken?tab=team",
+        },
+        follow_redirects=True,
+    )
+
+    page = response.get_data(as_text=True)
+    assert "Niets is toegewezen: Mila Melder heeft niet de rol Screener die de taak" in page
+    assert 'value="mila"' in page and 'value="Sven is ziek"' in page, "what was typed is kept"
+    assert f'value="{task_id}" checked' in page and 'aria-invalid="true"' in page
+    with app.extensions["zvh"].db.reader() as session:
+        assert session.query(AuditEvent).filter_by(action="reassign").count() == 0
+    again = coen.get("/taken?tab=team").get_data(as_text=True)
+    assert 'value="Sven is ziek"' not in again, "kept once, for the page that shows the refusal"
+
+
+def test_reassign__a_colleague_may_be_typed_by_name(app: Flask, as_user) -> None:
+    task_id = open_task_id(app, start_melding(app))
+    coen = as_user("coen")
+    token = page_token(coen, "/taken?tab=team")
+
+    response = coen.post(
+        "/taken/toewijzen",
+        data={"csrf_token": token, "taak": [task_id], "collega": "sanne screener", "reden": "Vakantie"},
+        follow_redirects=True,
+    )
+
+    assert "1 taak toegewezen aan Sanne Screener." in response.get_data(as_text=True)
+
+
+def test_navigation__start_links_only_for_roles_that_may_start(app: Flask, client) -> None:
+    from tests.web.conftest import login
+
+    login(client, "mila")
+    melder = client.get("/taken").get_data(as_text=True)
+    screener = app.test_client()
+    login(screener, "sven")
+    page = screener.get("/taken").get_data(as_text=True)
+
+    assert 'href="/starten"' in melder, "the melder starts a melding"
+    assert 'href="/starten"' not in page, "a screener starts nothing"
+    assert "Nieuwe aanmelding" not in melder + page, "no aanmelding process in this world"
+
+
+def test_team_view__a_manager_sees_the_rows_but_opens_cases_from_the_bewaking(app: Flask, as_user) -> None:
+    instance_id = start_melding(app)
+    task_id = open_task_id(app, instance_id)
+    mariska = as_user("mariska")
+
+    page = mariska.get("/taken?tab=team").get_data(as_text=True)
+
+    assert f'name="taak" value="{task_id}"' in page, "the row is there, to reassign"
+    assert f'href="/zaken/{instance_id}"' not in page and f'href="/taken/{task_id}"' not in page
+    assert mariska.get(f"/zaken/{instance_id}").status_code == 404

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from urllib.parse import parse_qs, urlsplit
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.errors import InvalidInput, NotFound, PermissionDenied, ZvhError
+from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ZvhError
 from engine.inbox import (
     InboxQuery,
+    InboxRow,
+    audiences,
     delete_filter,
     inbox,
     list_tasks,
@@ -22,7 +28,9 @@ from engine.inbox import (
 )
 from engine.models import ProcessVersion, User
 from engine.privacy.accesslog import record_search
-from engine.users import get_user
+from engine.privacy.organisations import role_queues
+from web.navigation import keep_reassign_typed
+from web.privacy.context import log_refusal
 from web.services import me, now, reader, runtime, transaction
 
 bp = Blueprint("inbox", __name__)
@@ -56,10 +64,31 @@ def home() -> ResponseReturnValue:
 @bp.get("/taken")
 @login_required
 def index() -> ResponseReturnValue:
+    return _inbox_page(request.args.to_dict())
+
+
+def _back_query() -> dict[str, str]:
+    """The filters of the inbox page a form was sent from (its `terug` field), to show that page again."""
+    back = urlsplit(_back())
+    if back.path != url_for("inbox.index"):
+        return {}
+    return {key: values[0] for key, values in parse_qs(back.query).items() if values}
+
+
+def reassign_candidates(session: Session, tasks: Sequence[InboxRow]) -> list[User]:
+    """The active colleagues who hold the role (in its gemeente or organisation) of one of these tasks: whom a
+    coordinator may hand them to. Which tasks are chosen is not known yet, so the server checks each chosen task
+    again when they are handed over, and says which one a colleague cannot take."""
+    queues = {task.queue for task in tasks if task.queue is not None}
+    colleagues = session.scalars(select(User).where(User.active).order_by(User.display_name)).all()
+    return [colleague for colleague in colleagues if queues & set(role_queues(colleague))]
+
+
+def _inbox_page(args: dict[str, str], *, status: int = 200) -> ResponseReturnValue:
     user = me()
-    query = InboxQuery.from_dict(request.args.to_dict())
+    query = InboxQuery.from_dict(args)
     if query.tab == "team" and not may_see_team(user):
-        query = InboxQuery.from_dict({**request.args.to_dict(), "tab": "open"})
+        query = InboxQuery.from_dict({**args, "tab": "open"})
     with reader() as session:
         page = inbox(session, user=user, query=query, now=now())
         context = {
@@ -73,16 +102,15 @@ def index() -> ResponseReturnValue:
                 select(ProcessVersion.process_key, ProcessVersion.name).distinct().order_by(ProcessVersion.name)
             ).all(),
             "gemeenten": GEMEENTEN,
-            "colleagues": session.scalars(select(User).where(User.active).order_by(User.display_name)).all()
-            if may_see_team(user)
-            else [],
+            "colleagues": reassign_candidates(session, page.tasks) if may_see_team(user) else [],
             "team": may_see_team(user),
+            "claimable": frozenset(audiences(user)),
         }
     if query.case_number:  # a search for one case; its number is not logged, only that it was searched for
         with transaction() as session:
             record_search(session, user=user, object_type="tasks", filters=query.as_dict(), at=now(), found=page.total)
     template = "inbox/_table.html" if request.headers.get("HX-Request") else "inbox/index.html"
-    return render_template(template, **context)
+    return render_template(template, **context), status
 
 
 def _visible_task(session: Session, user: User, task_id: str) -> None:
@@ -95,9 +123,19 @@ def _visible_task(session: Session, user: User, task_id: str) -> None:
 @bp.post("/taken/<task_id>/oppakken")
 @login_required
 def claim(task_id: str) -> ResponseReturnValue:
-    with transaction() as session:
-        _visible_task(session, me(), task_id)
-        runtime().claim_task(session, task_id=task_id, actor=me())
+    try:
+        with transaction() as session:
+            _visible_task(session, me(), task_id)
+            runtime().claim_task(session, task_id=task_id, actor=me())
+    except PermissionDenied as refused:
+        # A coordinator sees the team's tasks but picks up only those of their own roles: the refusal is logged and
+        # answered (403) in the page they came from, in their language.
+        log_refusal(refused)
+        flash(refused.message, "error")
+        return _inbox_page(_back_query(), status=403)
+    except Conflict as lost:  # a colleague was quicker
+        flash(lost.message, "error")
+        return redirect(_back())
     flash(_("De taak staat nu op uw naam."), "success")
     return redirect(_back())
 
@@ -115,16 +153,23 @@ def unclaim(task_id: str) -> ResponseReturnValue:
 @bp.post("/taken/toewijzen")
 @login_required
 def reassign() -> ResponseReturnValue:
-    """(Coordinator) hand one or many tasks to a colleague, with a reason; all or nothing."""
+    """(Coordinator) hand one or many tasks to a colleague who holds their roles, with a reason; all or nothing."""
     task_ids = request.form.getlist("taak")
     reason = request.form.get("reden", "").strip()
-    username = request.form.get("collega", "")
-    if not task_ids:
-        flash(_("Kies eerst een of meer taken."), "error")
+    typed = request.form.get("collega", "").strip()
+
+    def refuse(message: str) -> ResponseReturnValue:
+        keep_reassign_typed(collega=typed, reden=reason, taken=task_ids, fout=message)
+        flash(_("Niets is toegewezen: %(reden)s", reden=message), "error")
         return redirect(_back())
+
+    if not task_ids:
+        return refuse(_("Kies eerst een of meer taken."))
     try:
         with transaction() as session:
-            colleague = get_user(session, username)
+            colleague = _colleague(session, typed)
+            if colleague is None:
+                return refuse(_("Kies een collega uit de lijst."))
             receivers = {
                 runtime()
                 .reassign_task(session, task_id=task_id, actor=me(), assignee=colleague, reason=reason)
@@ -132,21 +177,34 @@ def reassign() -> ResponseReturnValue:
                 for task_id in task_ids
             }
     except InvalidInput as refused:
-        details = "; ".join(m for messages in refused.fields.values() for m in messages)
-        flash(_("Niets is toegewezen: %(reden)s", reden=details or refused.message), "error")
-        return redirect(_back())
+        return refuse("; ".join(m for messages in refused.fields.values() for m in messages) or refused.message)
     except PermissionDenied:
         raise  # a refusal is answered (403) and logged for the FG, never only flashed
     except ZvhError as refused:
-        flash(_("Niets is toegewezen: %(reden)s", reden=refused.message), "error")
-        return redirect(_back())
+        return refuse(refused.message)
     if receivers != {colleague.username}:  # absence cover sent some or all of them to a substitute
         flash(_("%(naam)s is afwezig: de taken zijn naar de vervanger gegaan.", naam=colleague.display_name), "warning")
     flash(
-        _("%(aantal)s taak/taken toegewezen aan %(naam)s.", aantal=len(task_ids), naam=colleague.display_name),
+        ngettext(
+            "%(num)d taak toegewezen aan %(naam)s.",
+            "%(num)d taken toegewezen aan %(naam)s.",
+            len(task_ids),
+            naam=colleague.display_name,
+        ),
         "success",
     )
     return redirect(_back())
+
+
+def _colleague(session: Session, typed: str) -> User | None:
+    """The active colleague typed or picked: by username (what the list sends) or by their full name."""
+    if not typed:
+        return None
+    found = session.scalar(select(User).where(User.username == typed, User.active))
+    if found is not None:
+        return found
+    named = session.scalars(select(User).where(func.lower(User.display_name) == typed.lower(), User.active)).all()
+    return named[0] if len(named) == 1 else None
 
 
 @bp.post("/taken/filters")

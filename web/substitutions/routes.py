@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.dates import AMSTERDAM, typed_moment
 from engine.errors import Conflict, InvalidInput
 from engine.inbox import may_see_team
 from engine.models import User
@@ -23,19 +24,9 @@ from engine.substitutions import (
     withdraw_substitution,
 )
 from engine.users import get_user
-from web.filters import AMSTERDAM
 from web.services import me, now, reader, transaction
 
 bp = Blueprint("substitutions", __name__)
-
-
-def _local_moment(day: str, clock_time: str) -> datetime | None:
-    """A date and a time as typed (Europe/Amsterdam) in UTC; None when either is missing or invalid."""
-    try:
-        moment = datetime.combine(date.fromisoformat(day.strip()), time.fromisoformat(clock_time.strip()))
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=AMSTERDAM).astimezone(UTC)
 
 
 def _colleagues(session: Session, user: User) -> list[User]:
@@ -89,8 +80,8 @@ def store() -> ResponseReturnValue:
                 actor=user,
                 absent=absent,
                 substitute=substitute,
-                starts_at=_local_moment(form.get("begin_datum", ""), form.get("begin_tijd", "")),
-                ends_at=_local_moment(form.get("eind_datum", ""), form.get("eind_tijd", "")),
+                starts_at=typed_moment(form.get("begin_datum", ""), form.get("begin_tijd", "")),
+                ends_at=typed_moment(form.get("eind_datum", ""), form.get("eind_tijd", "")),
                 reason=form.get("reden", ""),
                 at=now(),
             )
@@ -132,5 +123,5 @@ def move_tasks(substitution_id: int) -> ResponseReturnValue:
     except Conflict as refused:
         flash(_("Niets is verplaatst: %(reden)s", reden=refused.message), "error")
     else:
-        flash(_("%(aantal)s taak/taken verplaatst.", aantal=moved), "success")
+        flash(ngettext("%(num)s taak verplaatst.", "%(num)s taken verplaatst.", moved), "success")
     return redirect(url_for("substitutions.index"))

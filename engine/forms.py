@@ -310,6 +310,9 @@ def _message(error: ValidationError, catalog: Mapping[str, str]) -> str:
 
 def _collect(errors: Any, catalog: Mapping[str, str], fields: dict[str, list[str]]) -> None:
     for error in errors:
+        if error.validator in ("oneOf", "anyOf") and _options(error.schema) is not None:
+            _add(fields, _field_path(list(error.absolute_path)), _message_for_choice(error, catalog))
+            continue
         if error.validator in ("anyOf", "oneOf", "allOf", "if", "then", "else") and error.context:
             _collect(error.context, catalog, fields)
             continue
@@ -325,6 +328,12 @@ def _collect(errors: Any, catalog: Mapping[str, str], fields: dict[str, list[str
                 _add(fields, _field_path([*path, extra]), catalog["unknown"])
             continue
         _add(fields, _field_path(path), _message(error, catalog))
+
+
+def _message_for_choice(error: ValidationError, catalog: Mapping[str, str]) -> str:
+    """A value outside a list of options is "choose one of the allowed values", not one error per option."""
+    custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
+    return custom if isinstance(custom, str) else catalog["enum"]
 
 
 def _add(fields: dict[str, list[str]], path: str, message: str) -> None:
@@ -457,6 +466,89 @@ def _editable(schema: Any, ui: Any, value: Any) -> Any:
     return normalise(value) if normalise is not None and isinstance(value, str) else value
 
 
+# --- choices and their labels --------------------------------------------------------------------------------------
+
+
+def _options(spec: Any) -> list[dict[str, Any]] | None:
+    """The options of a choice written as `oneOf`/`anyOf: [{"const": key, "title": label}, ...]`, or None."""
+    if not isinstance(spec, dict):
+        return None
+    for keyword in ("oneOf", "anyOf"):
+        options = spec.get(keyword)
+        if isinstance(options, list) and options and all(isinstance(o, dict) and "const" in o for o in options):
+            return options
+    return None
+
+
+def choice_options(spec: Any) -> list[tuple[Any, str]] | None:
+    """(key, label) of the options of a choice (of a list of choices: of its items), or None when `spec` offers
+    none. Options are `oneOf: [{"const": key, "title": label}]`; a bare `enum` has no labels and shows its keys."""
+    if not isinstance(spec, dict):
+        return None
+    if (options := _options(spec)) is not None:
+        return [(o["const"], str(o.get("title") or o["const"])) for o in options]
+    if isinstance(spec.get("enum"), list):
+        return [(value, str(value)) for value in spec["enum"]]
+    if isinstance(spec.get("items"), dict):
+        return choice_options(spec["items"])
+    return None
+
+
+def _label(options: list[tuple[Any, str]], value: Any) -> str | None:
+    """The label of `value` among `options` (`True` is not the option `1`)."""
+    return next((label for key, label in options if key == value and type(key) is type(value)), None)
+
+
+def unlabelled_choices(schema: Any, path: str = "") -> Iterator[str]:
+    """Paths in `schema` of choices whose options have no written label: a bare `enum`, or an option without a
+    `title`. Values that only test a condition (inside `if`) are no choices and need none."""
+    if isinstance(schema, list):
+        for index, item in enumerate(schema):
+            yield from unlabelled_choices(item, f"{path}[{index}]")
+        return
+    if not isinstance(schema, dict):
+        return
+    if isinstance(schema.get("enum"), list):
+        yield path or "(top level)"
+    if (options := _options(schema)) is not None and any(not o.get("title") for o in options):
+        yield path or "(top level)"
+    for key, item in schema.items():
+        if key not in _LITERALS and key != "if":
+            yield from unlabelled_choices(item, f"{path}/{key}")
+
+
+def _field_specs(schema: Any, name: str) -> Iterator[dict[str, Any]]:
+    """Every schema that `name` has in object `schema`: under `properties`, and in the branches (`allOf`, `then`,
+    `else`, `oneOf`, `anyOf`) that may add fields."""
+    if not isinstance(schema, dict):
+        return
+    properties = schema.get("properties")
+    if isinstance(properties, dict) and isinstance(properties.get(name), dict):
+        yield properties[name]
+    for keyword in ("then", "else"):
+        yield from _field_specs(schema.get(keyword), name)
+    for keyword in ("allOf", "oneOf", "anyOf"):
+        branches = schema.get(keyword)
+        for branch in branches if isinstance(branches, list) else []:
+            yield from _field_specs(branch, name)
+
+
+def _spec_at(schema: Any, path: str) -> dict[str, Any] | None:
+    """The schema of the field at dotted `path` (`betrokkenen.0.rol`, `betrokkenen.*.rol` or `betrokkenen.rol`)."""
+    candidates: list[Any] = [schema]
+    for segment in path.split("."):
+        if segment.isdigit() or segment == "*":
+            candidates = [c["items"] for c in candidates if isinstance(c, dict) and isinstance(c.get("items"), dict)]
+            continue
+        found: list[Any] = []
+        for candidate in candidates:
+            holder = candidate.get("items") if isinstance(candidate, dict) and "items" in candidate else candidate
+            found.extend(_field_specs(holder, segment))
+        candidates = found
+    specs = [c for c in candidates if isinstance(c, dict)]
+    return next((s for s in specs if choice_options(s) is not None), specs[0] if specs else None)
+
+
 @dataclass(frozen=True)
 class Form:
     """A task form: its JSON Schema, optional UI schema, and the schemas it may `$ref` (by file name)."""
@@ -497,6 +589,23 @@ class Form:
         """Fields shown but never taken from a submission: `readOnly` in the schema or `ui:readonly`."""
         properties = self.resolved_schema.get("properties", {})
         return frozenset(name for name, spec in properties.items() if _is_read_only(spec, self.ui_schema.get(name)))
+
+    def field_schema(self, field: str) -> dict[str, Any] | None:
+        """The (resolved) schema of the field at dotted `field`, or None when the form has no such field."""
+        return _spec_at(self.resolved_schema, field)
+
+    def choices(self, field: str) -> list[tuple[Any, str]] | None:
+        """(key, label) of the options of the field at dotted `field`, or None when it is not a choice."""
+        return choice_options(self.field_schema(field))
+
+    def choice_label(self, field: str, value: Any) -> str:
+        """`value` of the field at dotted `field` in words: the option's label (for a list of keys: the labels,
+        comma-separated); a value that is not one of the field's options is returned as written."""
+        if isinstance(value, list):
+            return ", ".join(self.choice_label(field, item) for item in value)
+        if value is None:
+            return ""
+        return _label(self.choices(field) or [], value) or str(value)
 
     def validate(self, data: Mapping[str, Any], *, locale: str = "nl") -> dict[str, Any]:
         """Return the submitted values to store, or raise `InvalidInput` with messages per field."""

@@ -34,7 +34,6 @@ from engine.db import session_keys
 from engine.errors import ConfigurationError, Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.inbox import InboxRow
 from engine.instance import (
-    _CLOCKED_TIMERS,
     ACTIVE_STATUSES,
     COMPLETED,
     ERROR,
@@ -60,6 +59,7 @@ from engine.registry import LoadedVersion, latest_version, list_processes, load_
 from engine.reports.facts import record_facts
 from engine.sandbox import Sandbox
 from engine.spiff import (
+    CLOCKED_TIMERS,
     SERIALIZER_VERSION,
     SandboxScriptEngine,
     dump_workflow,
@@ -138,7 +138,7 @@ class Runtime:
         # concurrent writer waits and then sees the new state; lock_version stays the safety net.
         row = session.scalar(_INSTANCE_FOR_UPDATE if for_update else _INSTANCE, {"instance_id": instance_id})
         if row is None:
-            raise NotFound(f"Instance {instance_id} does not exist.")
+            raise NotFound("Zaak %(zaak)s bestaat niet.", zaak=instance_id)
         if row.destroyed_at is not None:
             raise NotFound("Deze zaak is vernietigd.")
         version = load_version(row.process_version)
@@ -173,8 +173,14 @@ class Runtime:
         version = load_version(stored)
         if not version.may_be_started_by(actor.role_keys):
             if not version.user_startable:
-                raise PermissionDenied(f"'{version.name}' is started by another process, not by hand.")
-            raise PermissionDenied(f"Only {', '.join(sorted(version.start_roles))} may start '{version.name}'.")
+                raise PermissionDenied(
+                    "'%(proces)s' wordt door een ander proces gestart, niet met de hand.", proces=version.name
+                )
+            raise PermissionDenied(
+                "Alleen %(rollen)s mogen '%(proces)s' starten.",
+                rollen=", ".join(sorted(version.start_roles)),
+                proces=version.name,
+            )
         start_data = self._validate_start_data(version, data or {}, locale)
         instance = self._create_instance(
             session,
@@ -246,7 +252,7 @@ class Runtime:
         """Start the process that `message` starts as a follow-up of an instance's case (same case number)."""
         parent = session.get(Instance, instance_id)
         if parent is None:
-            raise NotFound(f"Instance {instance_id} does not exist.")
+            raise NotFound("Zaak %(zaak)s bestaat niet.", zaak=instance_id)
         stored, loaded = _receiver(session, message)
         # The receiver's own definition: the parser's message class is what its start event compares against.
         definition = next(
@@ -356,16 +362,22 @@ class Runtime:
         task = assignment.open_task(session, task_id)
         if not assignment.may_work_on(actor, task):
             if task.assignee_id is not None and assignment.eligible(actor, task):
-                raise Conflict(f"This task is claimed by {assignment.holder_name(session, task)}.")
-            raise PermissionDenied("You do not hold the role this task needs.")
+                raise Conflict("Deze taak staat op naam van %(naam)s.", naam=assignment.holder_name(session, task))
+            raise PermissionDenied("U heeft niet de rol die deze taak vraagt.")
         instance = self._load(session, task.instance_id, for_update=True)
         if lock_version is not None and lock_version != instance.row.lock_version:
-            raise Conflict("The case changed since you opened this task; reload it and check before submitting.")
+            raise Conflict(
+                "De zaak is gewijzigd sinds u deze taak opende; laad de taak opnieuw en controleer uw invoer voordat u "
+                "verstuurt."
+            )
         if instance.row.status not in ACTIVE_STATUSES:
-            raise Conflict(f"The instance is {instance.row.status}; its tasks cannot be completed now.")
+            raise Conflict(
+                "De zaak heeft de status '%(status)s'; de taken ervan kunnen nu niet worden afgerond.",
+                status=instance.row.status,
+            )
         spiff_task = instance.find_task(task_id)
         if spiff_task is None or spiff_task.state != TaskState.READY:
-            raise Conflict("This task was completed by someone else in the meantime; nothing was saved.")
+            raise Conflict("Deze taak is intussen door iemand anders afgerond; er is niets opgeslagen.")
         form = instance.version.form_for(spiff_task.task_spec)
         # "afgeschermd" sent back for a field the actor may not see (a class they lack) never replaces its value.
         values = form.validate(protect_submission(form, data or {}, spiff_task.data, actor), locale=locale)
@@ -399,10 +411,14 @@ class Runtime:
     ) -> Outcome:
         """Run the failed step of an instance in `error` again, optionally with corrected data."""
         if not (actor.role_keys & RETRY_ROLES):
-            raise PermissionDenied("Only a beheerder or manager can retry a failed instance.")
+            raise PermissionDenied("Alleen een beheerder of manager kan een vastgelopen zaak opnieuw uitvoeren.")
         instance = self._load(session, instance_id, for_update=True)
         if instance.row.status != ERROR:
-            raise Conflict(f"Instance {instance_id} is {instance.row.status}, not in error.")
+            raise Conflict(
+                "Zaak %(zaak)s heeft de status '%(status)s' en is niet vastgelopen.",
+                zaak=instance_id,
+                status=instance.row.status,
+            )
         failed = instance.errored_tasks() or [t for t in [instance.stalled_task()] if t is not None]
 
         def rerun() -> None:
@@ -421,7 +437,7 @@ class Runtime:
             at=self.clock.now(),
             instance_id=instance_id,
             process_version_id=instance.row.process_version_id,
-            summary=f"Retried {', '.join(t.task_spec.bpmn_id or t.task_spec.name for t in failed) or 'instance'}",
+            summary=f"Retried {', '.join(_step_name(t.task_spec) for t in failed) or 'instance'}",
             details={"corrected_fields": sorted(data or {})},
         )
         self.save(session, instance, actor=actor, failure=failure)
@@ -468,7 +484,7 @@ class Runtime:
         return [
             task
             for task in instance.workflow.event_manager.tasks.values()
-            if type(task.task_spec.event_definition).__name__ in _CLOCKED_TIMERS
+            if type(task.task_spec.event_definition).__name__ in CLOCKED_TIMERS
         ]
 
     # --- engine and persistence --------------------------------------------------------------------------
@@ -542,7 +558,7 @@ class Runtime:
                 instance_id=row.id,
                 element_id=failure.element_id,
                 process_version_id=instance.row.process_version_id,
-                summary=f"Error at {failure.element_id}: {failure.message}",
+                summary=f"Error at {_element_name(instance, failure.element_id)}: {failure.message}",
             )
         else:
             row.error_element = row.error_message = None
@@ -571,7 +587,8 @@ class Runtime:
             session.flush()
         except (StaleDataError, IntegrityError):
             raise Conflict(
-                "Someone else changed this case at the same moment; nothing was saved. Reload and retry."
+                "Iemand anders wijzigde deze zaak op hetzelfde moment; er is niets opgeslagen. Laad de pagina "
+                "opnieuw en probeer het nog eens."
             ) from None
 
     def _too_large(self, length: int) -> str:
@@ -590,10 +607,12 @@ def _receiver(session: Session, message: str) -> tuple[ProcessVersion, LoadedVer
         if message in (loaded := load_version(stored)).start_messages
     ]
     if len(receivers) != 1:
-        problem = "no deployed process starts" if not receivers else "more than one process starts"
+        problem = "geen uitgerold proces start" if not receivers else "meer dan één proces start"
         raise ConfigurationError(
-            f"Cannot hand over: {problem} on message '{message}'. Nothing was saved; ask beheer to deploy "
-            "the follow-up process."
+            "Overdragen lukt niet: %(probleem)s bij bericht '%(bericht)s'. Er is niets opgeslagen; vraag beheer het "
+            "vervolgproces uit te rollen.",
+            probleem=problem,
+            bericht=message,
         )
     return receivers[0]
 
@@ -639,3 +658,18 @@ def _subject_person(data: Mapping[str, Any]) -> str | None:
         if main:
             return _text(main[0]["naam"], 200)
     return _text(data.get("naam_betrokkene"), 200)
+
+
+def _step_name(task_spec: Any) -> str:
+    """A step as the model names it; its id only when the model gives it no name."""
+    return str(task_spec.bpmn_name or task_spec.bpmn_id or task_spec.name)
+
+
+def _element_name(instance: WorkflowInstance, element_id: str | None) -> str:
+    """The name of element `element_id` of the instance's process (or a subprocess), for summaries people read."""
+    if element_id is None:
+        return "the process"
+    for spec in [instance.version.spec, *instance.version.subprocess_specs.values()]:
+        if (task_spec := spec.task_specs.get(element_id)) is not None:
+            return _step_name(task_spec)
+    return element_id

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from engine.forms import MAX_ROWS
+from engine.i18n import translated
 from engine.privacy.visibility import Redacted
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -136,7 +137,8 @@ def _choices(spec: Mapping[str, Any]) -> list[tuple[Any, str]] | None:
     for keyword in ("oneOf", "anyOf"):
         options = spec.get(keyword)
         if isinstance(options, list) and options and all(isinstance(o, dict) and "const" in o for o in options):
-            return [(o["const"], str(o.get("title") or _readable(_form_text(o["const"])))) for o in options]
+            # a written label the catalogue knows (the catch-all gemeente "Overig (…)") in the page's language
+            return [(o["const"], translated(str(o.get("title") or _readable(_form_text(o["const"]))))) for o in options]
     return None
 
 
@@ -496,7 +498,7 @@ class _RenderContext:
         if text_format == "bsn":
             view.inputmode = "numeric"
         view.value = _local_datetime(value) if text_format == "date-time" else _form_text(value)
-        view.display = view.value.replace("T", " ") if text_format == "date-time" else view.value
+        view.display = _dutch_date(view.value, str(text_format)) if text_format in ("date", "date-time") else view.value
 
     def _rows(
         self, view: FieldView, spec: Mapping[str, Any], ui: Mapping[str, Any], value: Any, *, chain_required: bool
@@ -577,6 +579,18 @@ def _local_datetime(value: Any) -> str:
     except OverflowError:  # year 1 or 9999 near the edge of the calendar: show it as typed
         return text
     return local.strftime("%Y-%m-%dT%H:%M:%S" if local.second else "%Y-%m-%dT%H:%M")
+
+
+def _dutch_date(text: str, text_format: str) -> str:
+    """A date (`2026-03-02`) or local date-time (`2026-03-02T09:00`) as Dutch people write it: `02-03-2026`,
+    `02-03-2026 09:00`; anything that is not one is shown as typed."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if text_format == "date":
+        return moment.strftime("%d-%m-%Y") if len(text) == 10 else text
+    return moment.strftime("%d-%m-%Y %H:%M:%S" if moment.second else "%d-%m-%Y %H:%M")
 
 
 def _limits(spec: Mapping[str, Any]) -> tuple[int, int]:

@@ -189,6 +189,21 @@ def _process_names(session: Session) -> dict[str, str]:
     return {key: name for key, name in session.execute(newest).tuples()}
 
 
+def step_name(version: ProcessVersion, element_id: str | None) -> str | None:
+    """The name the model gives element `element_id` of `version` (also inside a sub-process), None when the
+    element is unknown or has no name: people read the step, never its id."""
+    if element_id is None:
+        return None
+    from engine.registry import load_version  # parsed once per version and cached; the registry imports much
+
+    loaded = load_version(version)
+    for spec in [loaded.spec, *loaded.subprocess_specs.values()]:
+        task_spec = spec.task_specs.get(element_id)
+        if task_spec is not None and task_spec.bpmn_name:
+            return str(task_spec.bpmn_name)
+    return None
+
+
 def _instance_row(instance: Instance, names: dict[str, str], category: Category, reason: Reason) -> MonitorRow:
     since = instance.last_progress_at
     due = instance.stall_at if reason == "instance_norm" else instance.next_timer_due_at
@@ -200,7 +215,7 @@ def _instance_row(instance: Instance, names: dict[str, str], category: Category,
         process_key=instance.process_key,
         process_name=names.get(instance.process_key, instance.process_key),
         element_id=instance.error_element,
-        step=None,
+        step=step_name(instance.process_version, instance.error_element),
         task_id=None,
         waiting_since=since,
         norm=None,

@@ -206,7 +206,7 @@ def _body(kind: str, found: RequestPackage, data: Mapping[str, Any]) -> tuple[st
         first_due = _datum(data.get("oorspronkelijke_uiterste_datum") or data.get("uiterste_datum"))
         return (
             f"De wettelijke termijn om op uw verzoek te beslissen loopt tot {first_due}. "
-            f"Wij verlengen deze termijn met {data.get('verlenging_maanden') or '…'} maand(en) "
+            f"Wij verlengen deze termijn met {_months(data.get('verlenging_maanden'))} "
             "(artikel 12 lid 3 AVG).",
             f"De reden: {data.get('reden_verlenging') or '…'}",
             f"U ontvangt ons besluit uiterlijk op {_datum(data.get('uiterste_datum'))}.",
@@ -228,6 +228,13 @@ def _body(kind: str, found: RequestPackage, data: Mapping[str, Any]) -> tuple[st
             appeal,
         )
     return ("Wij wijzen uw verzoek af.", f"Grond: {ground}", reason, appeal)
+
+
+def _months(count: object) -> str:
+    """`1 maand`, `2 maanden`; `…` while the number is not known."""
+    if not isinstance(count, int) or isinstance(count, bool):
+        return "… maand(en)"
+    return f"{count} {'maand' if count == 1 else 'maanden'}"
 
 
 def letter_pdf(found: RequestPackage, kind: str, *, today: date) -> bytes:

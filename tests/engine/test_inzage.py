@@ -49,11 +49,11 @@ def test_package__holds_every_case_of_the_person_with_steps_values_and_participa
     assert (main.process_name, main.gemeente, main.status) == ("Zorgzaak", "Breda", "completed")
     assert [step.name for step in main.steps] == ["Zaak gestart", "Verslag partner", "Verslag corrigeren"]
     report = main.steps[1]
-    assert (report.organisation, report.role) == ("Politie", "ketenpartner"), "staff by organisation and role"
+    assert (report.organisation, report.role) == ("Politie", "Ketenpartner"), "staff by organisation and role (by name)"
     assert {(v.label, v.text) for v in report.fields} >= {("Verslag", "Gesprek"), ("Woonplaats", "Breda")}
     assert sorted(main.participants) == [
-        ("Politie", "ketenpartner"),
-        ("Zorg- en Veiligheidshuis De Baronie", "procesregisseur"),
+        ("Politie", "Ketenpartner"),
+        ("Zorg- en Veiligheidshuis De Baronie", "Procesregisseur"),
     ]
     assert package.organisations == ("politie",), "the partners to ask for their position (not the ZVH itself)"
     assert "rik" not in repr(package) and "paul" not in repr(package), "no usernames of staff"
@@ -87,8 +87,8 @@ def test_package__includes_the_access_log_of_the_persons_data(world: World, cloc
 
     package = _package(world, clock)
 
-    reads = [e for e in package.access_log if e.action == "gegevens ingezien (case)"]
-    assert [(e.organisation, e.role, e.outcome) for e in reads] == [("Politie", "ketenpartner", "toegestaan")]
+    reads = [e for e in package.access_log if e.action == "gegevens ingezien (zaak)"]
+    assert [(e.organisation, e.role, e.outcome) for e in reads] == [("Politie", "Ketenpartner", "toegestaan")]
     assert {e.case_number for e in package.access_log} >= {c.case_number for c in package.cases}
 
 
@@ -149,7 +149,7 @@ def test_redaction__applies_to_the_html_the_pdf_and_the_zip(
     assert "afgeschermd: rechten en vrijheden van anderen" in html
     assert json.loads(data)["afgeschermde_onderdelen"] == 1
     assert "Mila Melder" in data, "only what the FG withholds is withheld"
-    assert "ketenpartner" in archive.read("toegangslogging.csv").decode("utf-8")
+    assert "Ketenpartner" in archive.read("toegangslogging.csv").decode("utf-8")
 
 
 def test_request__a_package_needs_an_inzageverzoek_that_names_the_person(world: World, clock: FixedClock) -> None:

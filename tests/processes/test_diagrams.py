@@ -210,6 +210,20 @@ def test_diagram__activities_have_short_names(diagram: Diagram) -> None:
     assert long_names == []
 
 
+#: Elements a person meets by name: the steps in the inbox and on the case page, and the deadlines and messages the
+#: case timeline reports ("Termijn verstreken: Bedenktijd verstreken"). Without a name the page would show the id.
+NAMED_FOR_PEOPLE = ACTIVITIES | {"intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
+
+
+def test_diagram__every_step_and_deadline_has_a_name_for_people(diagram: Diagram) -> None:
+    unnamed = [
+        node_id
+        for node_id, node in diagram.nodes.items()
+        if local(node) in NAMED_FOR_PEOPLE and not (node.get("name") or "").strip()
+    ]
+    assert unnamed == [], "name every step and event in Dutch: pages show the name, never the id"
+
+
 def test_diagram__decisions_name_their_outgoing_flows(diagram: Diagram) -> None:
     unnamed = [
         flow_id

@@ -65,7 +65,7 @@ def test_waiting__lists_the_cases_with_links_to_them(app: Flask, as_user) -> Non
 
     assert "Beoordeel de melding" in page
     assert f'href="/zaken/{instance_id}">ZVH-2026-00001</a>' in page
-    assert "screener" in page, "nobody claimed it: the role's queue holds it"
+    assert ">Screener<" in page, "nobody claimed it: the role's queue holds it (named as people know it)"
 
 
 def test_throughput__charts_with_a_table_fallback(app: Flask, as_user) -> None:

@@ -12,7 +12,7 @@ from engine.notifications import preferences, scan_notifications
 from tests.web.conftest import csrf_token, login
 from tests.web.helpers import open_task_id, page_token, start_melding, user
 
-BELL = 'aria-label="Meldingen ({count} ongelezen)"'
+BELL = 'aria-label="Meldingen: {count} ongelezen"'
 
 
 def scan(app: Flask, clock: FixedClock) -> None:
@@ -62,7 +62,7 @@ def test_bell__speaks_english_when_the_user_chose_english(app: Flask, clock: Fix
     sven.post("/taal", data={"taal": "en", "terug": "/meldingen", "csrf_token": csrf_token(sven, "/meldingen")})
     page = sven.get("/meldingen").get_data(as_text=True)
 
-    assert 'aria-label="Notifications (1 unread)"' in page
+    assert 'aria-label="Notifications: 1 unread"' in page
     assert "New task" in page and "Mark all as read" in page
 
 

@@ -423,7 +423,7 @@ def test_render__whole_form_read_only(form_app: Flask) -> None:
     assert shown["Is de betrokkene geïnformeerd?"] == "Nee"
     assert shown["Urgentie"] == "Met spoed (binnen 24 uur)"
     assert shown["Leefgebieden"] == "Wonen, Huiselijk geweld"
-    assert shown["Gesprek gepland op"] == "2026-03-04 14:30"
+    assert shown["Gesprek gepland op"] == "04-03-2026 14:30", "a date and time as Dutch people write them"
     assert shown["Telefoonnummer"] == "Niet ingevuld"
     assert shown["Betrokkene 2"].startswith("Naam")
 

@@ -13,6 +13,9 @@ function badge(step) {
   link.className = `zvh-heat zvh-heat--${look(step)}`;
   link.textContent = `${step.waiting} · ${step.median_label}`;
   link.title = `${step.name}: ${step.band_label}`;
+  // The table under the picture has the same links for keyboards and screen readers; the badges are for the mouse.
+  link.tabIndex = -1;
+  link.setAttribute("aria-hidden", "true");
   return link;
 }
 
@@ -39,6 +42,9 @@ if (container) {
         if (step) window.location.assign(step.url);
       });
       canvas.zoom("fit-viewport");
+      const svg = container.querySelector("svg");
+      svg?.setAttribute("aria-hidden", "true");
+      svg?.setAttribute("focusable", "false");
       container.dataset.geladen = "ja";
     })
     .catch((error) => {

@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from engine.monitor import Series, bar_chart, heat_map, require_monitor, throughput, waiting_at
 from engine.monitor.heat import Band
+from engine.monitor.scan import step_name
 from engine.registry import latest_version
 from web.services import me, now, reader
 
@@ -84,7 +85,7 @@ def waiting(process_key: str, element_id: str) -> ResponseReturnValue:
     with reader() as session:
         version = latest_version(session, process_key)
         rows = waiting_at(session, process_key=process_key, element_id=element_id, now=now())
-    step = rows[0].step if rows else element_id
+        step = rows[0].step if rows else step_name(version, element_id) or element_id
     return render_template("monitor/waiting.html", version=version, element_id=element_id, step=step, rows=rows)
 
 

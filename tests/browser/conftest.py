@@ -34,6 +34,7 @@ from web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -162,3 +163,28 @@ def clocked_server() -> Iterator[ClockedServer]:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     return SCREENSHOTS
+
+
+def assert_accessible(page: Page, *, exclude: tuple[str, ...] = ()) -> None:
+    """axe-core on the page as it is now: fail on any serious or critical violation, listing them all.
+
+    The script goes in through the DevTools protocol (Playwright's evaluate), which the page's CSP does not govern,
+    so the page is checked under its real policy."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    results = page.evaluate(
+        """async (exclude) => {
+            const context = exclude.length ? { include: [document], exclude: exclude.map((s) => [s]) } : document;
+            const outcome = await window.axe.run(context, { resultTypes: ["violations"] });
+            return outcome.violations.map((v) => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map((n) => `${n.target.join(" ")}: ${n.failureSummary}`),
+            }));
+        }""",
+        list(exclude),
+    )
+    serious = [v for v in results if v["impact"] in ("serious", "critical")]
+    report = "\n".join(
+        f"{v['impact']} {v['id']} ({v['help']}) on {page.url}:\n    " + "\n    ".join(v["nodes"][:10]) for v in serious
+    )
+    assert not serious, f"axe found serious or critical violations:\n{report}"

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from engine.users import get_user
-from tests.browser.conftest import ClockedServer
+from tests.browser.conftest import ClockedServer, assert_accessible
 from tests.browser.test_referral import sign_in, sign_out
 from tests.processes.test_aanmelding_triage import AANMELDING
 
@@ -48,8 +48,9 @@ def test_bewaking__stalled_referral_heat_map_and_reassignment(
     row = page.locator("#bewaking tr", has_text=case_number)
     expect(row).to_contain_text("Volledigheid controleren")
     expect(row).to_contain_text("Wacht langer dan de norm")
-    expect(row).to_contain_text("P7D")
+    expect(row).to_contain_text("7 dagen")
     page.screenshot(path=str(screenshots / "bewaking.png"), full_page=True)
+    assert_accessible(page)
 
     page.goto("/bewaking/processen/aanmelding_triage/heatmap")
     expect(page.locator("#heatmap[data-geladen=ja]")).to_be_visible()
@@ -67,7 +68,7 @@ def test_bewaking__stalled_referral_heat_map_and_reassignment(
     page.goto("/bewaking?categorie=stalled")
     row = page.locator("#bewaking tr", has_text=case_number)
     row.locator("input[name=taak]").check()
-    page.select_option("#toewijzen-collega", value="demo.screener")
+    page.fill("#toewijzen-collega", "demo.screener")
     page.fill("#toewijzen-reden", "Ligt al een week stil; Sven pakt het vandaag op.")
     page.click("button[form=bewaking-toewijzen]")
     expect(page.get_by_role("status").first).to_contain_text("toegewezen aan")
@@ -79,5 +80,5 @@ def test_bewaking__stalled_referral_heat_map_and_reassignment(
     page.click("a:has-text('Op mijn naam')")
     mine = page.locator("tr", has_text=case_number)
     expect(mine).to_contain_text("Volledigheid controleren")
-    expect(mine).to_contain_text("demo.screener")
+    expect(mine).to_contain_text("Sven Screener")
     page.screenshot(path=str(screenshots / "bewaking-reassigned-inbox.png"), full_page=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import assert_accessible
 from tests.browser.test_referral import fill_referral, sign_in, sign_out
 
 
@@ -35,6 +36,7 @@ def test_noodtoegang__reason_first_then_the_case_and_partners_never(page: Page, 
     expect(page.locator("#noodtoegang-reden-fout")).to_contain_text("verplicht")
     page.fill("#noodtoegang-reden", "Acute dreiging gemeld door de wijkagent; overleg vanmiddag.")
     page.screenshot(path=str(screenshots / "noodtoegang.png"), full_page=True)
+    assert_accessible(page)
     page.click("main button[type=submit]")
 
     expect(page.get_by_role("status").first).to_contain_text("Noodtoegang is vastgelegd")

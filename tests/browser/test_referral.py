@@ -71,7 +71,7 @@ def test_referral__from_invalid_bsn_to_triage_and_the_marked_diagram(page: Page,
     expect(page.get_by_role("status").first).to_contain_text("op uw naam")
     page.click("a:has-text('Op mijn naam')")
     mine = page.locator("tr", has_text=case_number)
-    expect(mine).to_contain_text("demo.screener")
+    expect(mine).to_contain_text("Sven Screener")
     mine.locator("a:has-text('Volledigheid controleren')").click()
     page.check("input[name=aanmelding_volledig][value=true]")
     page.click("main button[value=afronden]:visible")

@@ -152,7 +152,7 @@ PEOPLE = {
     "xss.melder": ("melder", payload("MELDER")),
     "xss.screener": ("screener", payload("SCREENER")),
     "xss.coordinator": ("coordinator", payload("COORDINATOR")),
-    "xss.coordinator2": ("coordinator", payload("NOODTOEGANG-DOOR")),
+    "xss.manager2": ("manager", payload("NOODTOEGANG-DOOR")),  # opens the case by noodtoegang
     "xss.procesbeheer": ("procesbeheerder", payload("PROCESBEHEER")),
     "xss.fg": ("privacyfunctionaris", payload("FG")),
     "xss.regisseur": ("procesregisseur", payload("REGISSEUR")),
@@ -222,7 +222,7 @@ def world(clocked_server: ClockedServer, tmp_path_factory: pytest.TempPathFactor
         )
         add_note(session, instance_id=instance_id, actor=coordinator, text=REASONS["note"], at=now)
         emergency_access(
-            session, instance_id=instance_id, actor=users["xss.coordinator2"], reason=REASONS["noodtoegang"], at=now
+            session, instance_id=instance_id, actor=users["xss.manager2"], reason=REASONS["noodtoegang"], at=now
         )
         escalation = escalate(
             session, runtime, instance_id=instance_id, actor=coordinator, reason=REASONS["escalation"], step="T1"
@@ -442,7 +442,7 @@ def test_xss__the_privacy_officer_reads_reasons_and_notes_in_the_log_as_text(
 ) -> None:
     sign_in(page, world, "xss.fg")
     page.goto("/privacy/noodtoegang")
-    assert_inert(page, REASONS["noodtoegang"], PEOPLE["xss.coordinator2"][1])
+    assert_inert(page, REASONS["noodtoegang"], PEOPLE["xss.manager2"][1])
     page.goto("/bewaartermijnen")
     assert_inert(page)
     page.goto("/vernietiging")

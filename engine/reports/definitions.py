@@ -7,15 +7,30 @@ here say which of the two each definition reproduces, instead of papering over t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
+from engine.i18n import N_
 from engine.privacy.organisations import GEMEENTEN
 from engine.reports.facts import OVERIG
+
+#: A translation of a catalogue message with its `%(name)s` placeholders filled (`engine.i18n.translated`, `dutch`).
+Translate = Callable[..., str]
+
+
+def dutch(message: str, **params: object) -> str:
+    """`message` as written — in Dutch, the catalogue's source language — with its placeholders filled.
+
+    The reports' language for the CLI and the downloads (whatever language the page they came from shows); the pages
+    pass `engine.i18n.translated` instead.
+    """
+    return message % params if params else message
+
 
 #: The report rows: the nine gemeenten of the district, then Overig (as the annual report has them).
 GEMEENTE_ROWS: dict[str, str] = {
     **GEMEENTEN,
-    OVERIG: "Overig (zonder vaste verblijfplaats, buiten district, woonplaats geheim)",
+    OVERIG: N_("Overig (zonder vaste verblijfplaats, buiten district, woonplaats geheim)"),
 }
 #: CBS gemeentecodes, so a landelijk netwerk can add up the kengetallen of several ZVHs.
 CBS_CODES = {
@@ -42,55 +57,63 @@ class Figure:
     definition: str
     note: str
 
+    def in_language(self, translate: Translate) -> Figure:
+        """The figure with its title, definition and note in the language of `translate`."""
+        return replace(
+            self, title=translate(self.title), definition=translate(self.definition), note=translate(self.note)
+        )
+
 
 MELDINGEN = Figure(
     key="meldingen",
-    title="Meldingen per gemeente per jaar",
-    definition=(
+    title=N_("Meldingen per gemeente per jaar"),
+    definition=N_(
         "Het aantal zaken met complexe veiligheidsproblematiek dat is aangemeld en ter triage is aangeboden: een "
         "aanmelding (proces Aanmelding en triage) telt zodra de screening haar volledig heeft bevonden en zij naar "
         "de triagetafel met MaSS en Veilig Thuis gaat, in het jaar (Nederlandse tijd) waarin zij is ingediend, "
         "bij de gemeente van de hoofdbetrokkene op dat moment. Als onvolledig afgewezen aanmeldingen en signalen "
         "die naar de Weegploeg gaan tellen niet; een afgewezen triagebesluit telt wel."
     ),
-    note="Reproduceert de tabel 'Aantal meldingen per gemeente per jaar' (2016–2021, totaal 2021: 122).",
+    note=N_("Reproduceert de tabel 'Aantal meldingen per gemeente per jaar' (2016–2021, totaal 2021: 122)."),
 )
 CASUSSEN = Figure(
     key="casussen",
-    title="Nieuw gestarte casussen procesregie per gemeente per jaar",
-    definition=(
+    title=N_("Nieuw gestarte casussen procesregie per gemeente per jaar"),
+    definition=N_(
         "Het aantal casussen waarover het ZVH procesregie voert, geteld in het jaar waarin het proces Procesregie "
         "startte (na triage, vanuit de Weegploeg, re-integratie of mensenhandel), bij de gemeente van de "
         "hoofdbetrokkene bij de start. Een casus kan starten uit een melding van een eerder jaar."
     ),
-    note=(
+    note=N_(
         "Reproduceert de tabel 'Opvolging meldingen: nieuw gestarte casussen' (totaal 2021: 83). De activiteitentabel "
         "van het jaarverslag noemt 80 zaken regie; dat getal volgt niet uit deze definitie en wordt niet nagebootst."
     ),
 )
 ACTIVITEITEN = Figure(
     key="activiteiten",
-    title="Activiteiten: prognose en resultaat",
-    definition="Per thema het resultaat van het jaar, geteld volgens de definitie bij het thema, naast de prognose.",
-    note="Prognoses voert een manager per jaar in; het verschil is resultaat min prognose.",
+    title=N_("Activiteiten: prognose en resultaat"),
+    definition=N_(
+        "Per thema het resultaat van het jaar, geteld volgens de definitie bij het thema, naast de prognose."
+    ),
+    note=N_("Prognoses voert een manager per jaar in; het verschil is resultaat min prognose."),
 )
 DOORLOOPTIJDEN = Figure(
     key="doorlooptijden",
-    title="Doorlooptijden",
-    definition=(
+    title=N_("Doorlooptijden"),
+    definition=N_(
         "Per proces: de tijd van start tot afronding van de zaken die in het jaar zijn afgerond; per stap: de tijd "
         "van openstaan tot afronden van de taken die in het jaar zijn afgerond. Mediaan en 90e percentiel, in dagen."
     ),
-    note="Het jaarverslag 2021 noemt geen doorlooptijden.",
+    note=N_("Het jaarverslag 2021 noemt geen doorlooptijden."),
 )
 KENGETALLEN = Figure(
     key="kengetallen",
-    title="Kengetallen voor het landelijk beeld",
-    definition=(
+    title=N_("Kengetallen voor het landelijk beeld"),
+    definition=N_(
         "Alle getelde kengetallen per kwartaal en gemeente (CBS-code), alleen als aantallen; cellen onder de 5 en de "
         "cellen waaruit zij terug te rekenen zijn, zijn altijd onderdrukt."
     ),
-    note="Bedoeld om over meerdere Zorg- en Veiligheidshuizen op te tellen.",
+    note=N_("Bedoeld om over meerdere Zorg- en Veiligheidshuizen op te tellen."),
 )
 FIGURES = {f.key: f for f in (MELDINGEN, CASUSSEN, ACTIVITEITEN, DOORLOOPTIJDEN, KENGETALLEN)}
 
@@ -117,18 +140,29 @@ class Theme:
     #: whether the parts are shown as a split under the total
     split: bool = False
 
+    def in_language(self, translate: Translate) -> Theme:
+        """The theme with its texts (title, unit, definition, note, part labels) in the language of `translate`."""
+        return replace(
+            self,
+            title=translate(self.title),
+            unit=translate(self.unit),
+            definition=translate(self.definition),
+            note=translate(self.note),
+            parts=tuple(replace(part, label=translate(part.label)) for part in self.parts),
+        )
+
 
 THEMES: tuple[Theme, ...] = (
     Theme(
         key="triage",
-        title="Gezamenlijke triage met MaSS en Veilig Thuis, en in de Weegploeg",
-        unit="zaken",
-        definition=(
+        title=N_("Gezamenlijke triage met MaSS en Veilig Thuis, en in de Weegploeg"),
+        unit=N_("zaken"),
+        definition=N_(
             "Meldingen die ter triage met MaSS en Veilig Thuis zijn aangeboden (zie Meldingen) plus signalen die de "
             "Weegploeg in het jaar heeft gewogen."
         ),
-        parts=(Part("met MaSS en Veilig Thuis", "melding"), Part("door de Weegploeg", "weegploeg_triage")),
-        note=(
+        parts=(Part(N_("met MaSS en Veilig Thuis"), "melding"), Part(N_("door de Weegploeg"), "weegploeg_triage")),
+        note=N_(
             "Het jaarverslag telt 153 = 122 + 31; met de Weegploeg-definitie hieronder (21) wordt het 143. De 122 "
             "wordt nagebootst, de 31 niet."
         ),
@@ -136,77 +170,79 @@ THEMES: tuple[Theme, ...] = (
     ),
     Theme(
         key="procesregie",
-        title="Regie over complexe casuïstiek, inclusief radicalisering",
-        unit="zaken",
-        definition="Nieuw gestarte casussen procesregie in het jaar (zie Casussen).",
-        parts=(Part("casussen", "casus"),),
-        note="Jaarverslag: 80 zaken (prognose 75); deze definitie geeft 83, gelijk aan de gemeentetabel.",
+        title=N_("Regie over complexe casuïstiek, inclusief radicalisering"),
+        unit=N_("zaken"),
+        definition=N_("Nieuw gestarte casussen procesregie in het jaar (zie Casussen)."),
+        parts=(Part(N_("casussen"), "casus"),),
+        note=N_("Jaarverslag: 80 zaken (prognose 75); deze definitie geeft 83, gelijk aan de gemeentetabel."),
     ),
     Theme(
         key="weegploeg",
-        title="Triage in de Weegploeg Radicalisering en Extremisme",
-        unit="zaken",
-        definition="Signalen die in het jaar in de Weegploeg zijn gewogen (de eerste weging is vastgelegd).",
-        parts=(Part("gewogen signalen", "weegploeg_triage"),),
-        note=(
+        title=N_("Triage in de Weegploeg Radicalisering en Extremisme"),
+        unit=N_("zaken"),
+        definition=N_("Signalen die in het jaar in de Weegploeg zijn gewogen (de eerste weging is vastgelegd)."),
+        parts=(Part(N_("gewogen signalen"), "weegploeg_triage"),),
+        note=N_(
             "Reproduceert de 21 zaken (prognose 30) van de tabel Radicalisering en Extremisme; de 31 van de tabel "
             "Complexe casuïstiek volgt niet uit deze definitie."
         ),
     ),
     Theme(
         key="reintegratie",
-        title="Coördineren van re-integratie ex-gedetineerden",
-        unit="personen",
-        definition=(
+        title=N_("Coördineren van re-integratie ex-gedetineerden"),
+        unit=N_("personen"),
+        definition=N_(
             "Meldingen begin detentie (proces Re-integratie) die in het jaar zijn gestart; iedere melding is één "
             "persoon met één detentie."
         ),
-        parts=(Part("personen", "reintegratie"),),
-        note="Reproduceert 352 personen (prognose 300).",
+        parts=(Part(N_("personen"), "reintegratie"),),
+        note=N_("Reproduceert 352 personen (prognose 300)."),
     ),
     Theme(
         key="bij",
-        title="Wegen en aanpakken van casuïstiek BIJ",
-        unit="zaken",
-        definition="BIJ-meldingen die in het jaar zijn ontvangen.",
-        parts=(Part("zaken", "bij"),),
-        note="Reproduceert 24 zaken (prognose 20).",
+        title=N_("Wegen en aanpakken van casuïstiek BIJ"),
+        unit=N_("zaken"),
+        definition=N_("BIJ-meldingen die in het jaar zijn ontvangen."),
+        parts=(Part(N_("zaken"), "bij"),),
+        note=N_("Reproduceert 24 zaken (prognose 20)."),
     ),
     Theme(
         key="isd",
-        title="Traject Inrichting Stelselmatige Daders",
-        unit="personen",
-        definition="Kandidaten stelselmatige dader die in het jaar zijn aangemeld (proces ISD-traject).",
-        parts=(Part("personen", "isd"),),
-        note="Reproduceert 9 personen (geen prognose in het jaarverslag).",
+        title=N_("Traject Inrichting Stelselmatige Daders"),
+        unit=N_("personen"),
+        definition=N_("Kandidaten stelselmatige dader die in het jaar zijn aangemeld (proces ISD-traject)."),
+        parts=(Part(N_("personen"), "isd"),),
+        note=N_("Reproduceert 9 personen (geen prognose in het jaarverslag)."),
     ),
     Theme(
         key="mensenhandel",
-        title="Zorgcoördinatie slachtoffers mensenhandel",
-        unit="zaken",
-        definition="Signalen mensenhandel die in het jaar zijn ontvangen.",
-        parts=(Part("zaken", "mensenhandel"),),
-        note="Reproduceert 41 zaken (prognose 30).",
+        title=N_("Zorgcoördinatie slachtoffers mensenhandel"),
+        unit=N_("zaken"),
+        definition=N_("Signalen mensenhandel die in het jaar zijn ontvangen."),
+        parts=(Part(N_("zaken"), "mensenhandel"),),
+        note=N_("Reproduceert 41 zaken (prognose 30)."),
     ),
     Theme(
         key="inzageverzoek",
-        title="Inzage- en vernietigingsverzoeken",
-        unit="verzoeken",
-        definition="Verzoeken van betrokkenen die in het jaar zijn ontvangen.",
-        parts=(Part("verzoeken", "inzageverzoek"),),
-        note="Reproduceert 3 verzoeken.",
+        title=N_("Inzage- en vernietigingsverzoeken"),
+        unit=N_("verzoeken"),
+        definition=N_("Verzoeken van betrokkenen die in het jaar zijn ontvangen."),
+        parts=(Part(N_("verzoeken"), "inzageverzoek"),),
+        note=N_("Reproduceert 3 verzoeken."),
     ),
     Theme(
         key="datalek",
-        title="Datalekken en beveiligingsincidenten",
-        unit="incidenten",
-        definition="Incidenten die in het jaar in het register zijn vastgelegd, naar de categorie in het register.",
+        title=N_("Datalekken en beveiligingsincidenten"),
+        unit=N_("incidenten"),
+        definition=N_("Incidenten die in het jaar in het register zijn vastgelegd, naar de categorie in het register."),
         parts=(
-            Part("beveiligingsincident", "datalek", "beveiligingsincident"),
-            Part("datalek, niet meldplichtig", "datalek", "datalek_niet_meldplichtig"),
-            Part("gemeld bij de Autoriteit Persoonsgegevens", "datalek", "datalek_gemeld_bij_ap"),
+            Part(N_("beveiligingsincident"), "datalek", "beveiligingsincident"),
+            Part(N_("datalek, niet meldplichtig"), "datalek", "datalek_niet_meldplichtig"),
+            Part(N_("gemeld bij de Autoriteit Persoonsgegevens"), "datalek", "datalek_gemeld_bij_ap"),
         ),
-        note="Reproduceert 5 incidenten: 2 beveiligingsincidenten en 3 datalekken die niet gemeld hoefden te worden.",
+        note=N_(
+            "Reproduceert 5 incidenten: 2 beveiligingsincidenten en 3 datalekken die niet gemeld hoefden te worden."
+        ),
         split=True,
     ),
 )

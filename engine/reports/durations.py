@@ -14,16 +14,19 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.i18n import N_
 from engine.instance import COMPLETED
 from engine.models import Instance
 from engine.monitor.norms import LOCAL
 from engine.monitor.quantiles import epoch_seconds, quantiles
 from engine.monitor.throughput import StepLeadTime, lead_times
 from engine.registry import list_processes
-from engine.reports.definitions import DOORLOOPTIJDEN
+from engine.reports.definitions import DOORLOOPTIJDEN, Translate, dutch
 from engine.reports.tables import Cell, Row, Table
 
 _DAY = 86400.0
+#: The two rows of a process, by the key's suffix: their labels.
+ROW_LABELS = {"mediaan": N_("%(proces)s (mediaan, dagen)"), "p90": N_("%(proces)s (p90, dagen)")}
 
 
 @dataclass(frozen=True)
@@ -73,14 +76,17 @@ def days(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}".replace(".", ",")
 
 
-def doorlooptijden(session: Session, years: list[int]) -> Table:
-    """Per process two rows (median, p90) with one column per year, in days."""
+def doorlooptijden(session: Session, years: list[int], *, translate: Translate = dutch) -> Table:
+    """Per process two rows (median, p90) with one column per year, in days (`translate`: the texts' language)."""
     rows = []
     for version in list_processes(session):
         found = [process_duration(session, version.process_key, year) for year in years]
         medians = [d.median if d else None for d in found]
         p90s = [d.p90 if d else None for d in found]
-        for label, values in (("mediaan", medians), ("p90", p90s)):
+        for suffix, values in (("mediaan", medians), ("p90", p90s)):
             cells = tuple(Cell(value, days(value)) for value in values)
-            rows.append(Row(f"{version.process_key}/{label}", f"{version.name} ({label}, dagen)", cells))
-    return Table(DOORLOOPTIJDEN, "Proces", tuple(str(y) for y in years), tuple(rows))
+            label = translate(ROW_LABELS[suffix], proces=version.name)
+            rows.append(Row(f"{version.process_key}/{suffix}", label, cells))
+    return Table(
+        DOORLOOPTIJDEN.in_language(translate), translate(N_("Proces")), tuple(str(y) for y in years), tuple(rows)
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -62,7 +63,8 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
     book = Workbook()
     book.remove(book.worksheets[0])  # the empty default sheet
     for table in tables:
-        sheet = book.create_sheet(title=table.figure.title[:31])
+        # Excel refuses []:*?/\ in a sheet title (the activities title has a colon) and more than 31 characters
+        sheet = book.create_sheet(title=re.sub(r"[\[\]:*?/\\]", "-", table.figure.title)[:31])
         sheet.append([table.figure.title])
         sheet["A1"].font = Font(bold=True, size=13)
         sheet.append([table.figure.definition])

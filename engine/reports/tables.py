@@ -2,7 +2,7 @@
 
 Every table comes with its figure's written definition (engine.reports.definitions); `suppress=True` applies the
 small-cell suppression for tables shared outside the ZVH. The CLI, the web pages and the exports all print these
-same tables.
+same tables; `translate` gives the texts (title, headers, labels) in the language of the page, Dutch by default.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.i18n import N_
 from engine.models import ReportFact, ReportPrognosis
 from engine.reports.definitions import (
     ACTIVITEITEN,
@@ -24,7 +25,10 @@ from engine.reports.definitions import (
     Figure,
     Part,
     Theme,
+    Translate,
+    dutch,
 )
+from engine.reports.facts import OVERIG
 from engine.reports.suppression import shown, suppress
 
 
@@ -89,13 +93,17 @@ def _counts(session: Session, kengetal: str, years: Sequence[int]) -> dict[tuple
     return {(gemeente, jaar): count for gemeente, jaar, count in session.execute(query)}
 
 
-def _count_table(session: Session, figure: Figure, kengetal: str, years: Sequence[int], *, hide: bool) -> Table:
+def _count_table(
+    session: Session, figure: Figure, kengetal: str, years: Sequence[int], *, hide: bool, translate: Translate
+) -> Table:
     counts = _counts(session, kengetal, years)
     keys = list(GEMEENTE_ROWS)
     grid = [[counts.get((key, year), 0) for year in years] for key in keys]
     grid.append([sum(column) for column in zip(*grid, strict=True)] if grid else [])
     hidden = suppress(grid, total_row=True) if hide else {}
-    labels = [*GEMEENTE_ROWS.values(), "Totaal"]
+    # a gemeente's name is a proper name; only Overig is a message
+    labels = [translate(name) if key == OVERIG else name for key, name in GEMEENTE_ROWS.items()]
+    labels.append(translate(N_("Totaal")))
     rows = tuple(
         Row(
             key=[*keys, "totaal"][r],
@@ -105,17 +113,22 @@ def _count_table(session: Session, figure: Figure, kengetal: str, years: Sequenc
         )
         for r, values in enumerate(grid)
     )
-    return Table(figure, "Gemeente", tuple(str(y) for y in years), rows, suppressed=hide)
+    columns = tuple(str(y) for y in years)
+    return Table(figure.in_language(translate), translate(N_("Gemeente")), columns, rows, suppressed=hide)
 
 
-def meldingen(session: Session, years: Sequence[int], *, suppress_small: bool = False) -> Table:
+def meldingen(
+    session: Session, years: Sequence[int], *, suppress_small: bool = False, translate: Translate = dutch
+) -> Table:
     """Report 1: referrals offered to triage, per gemeente per year."""
-    return _count_table(session, MELDINGEN, "melding", years, hide=suppress_small)
+    return _count_table(session, MELDINGEN, "melding", years, hide=suppress_small, translate=translate)
 
 
-def casussen(session: Session, years: Sequence[int], *, suppress_small: bool = False) -> Table:
+def casussen(
+    session: Session, years: Sequence[int], *, suppress_small: bool = False, translate: Translate = dutch
+) -> Table:
     """Report 2: new procesregie cases, per gemeente per year."""
-    return _count_table(session, CASUSSEN, "casus", years, hide=suppress_small)
+    return _count_table(session, CASUSSEN, "casus", years, hide=suppress_small, translate=translate)
 
 
 def _part_counts(session: Session, years: Sequence[int]) -> dict[tuple[str, str | None, int], int]:
@@ -144,33 +157,46 @@ def _theme_grid(counts: dict[tuple[str, str | None, int], int], theme: Theme, ye
     return [*parts, total] if theme.split else [total]
 
 
-def _theme_rows(theme: Theme, grid: list[list[int]], *, hide: bool) -> list[Row]:
-    """The theme's total row, then its parts; a split theme's parts add up to its total (one suppression line)."""
+def _theme_rows(theme: Theme, grid: list[list[int]], *, hide: bool, translate: Translate) -> list[Row]:
+    """The theme's total row, then its parts; a split theme's parts add up to its total (one suppression line).
+
+    The keys stay the Dutch part labels whatever the language (they name the row, e.g. `triage/door de Weegploeg`).
+    """
     hidden = suppress(grid, total_row=theme.split) if hide else {}
 
     def cells(r: int) -> tuple[Cell, ...]:
         return tuple(Cell(v, shown(v, hidden.get((r, c))), hidden.get((r, c))) for c, v in enumerate(grid[r]))
 
-    rows = [Row(theme.key, f"{theme.title} ({theme.unit})", cells(len(grid) - 1))]
+    rows = [Row(theme.key, f"{translate(theme.title)} ({translate(theme.unit)})", cells(len(grid) - 1))]
     if theme.split:
         rows += [
-            Row(f"{theme.key}/{part.label}", f"– {part.label}", cells(r), level=1) for r, part in enumerate(theme.parts)
+            Row(f"{theme.key}/{part.label}", f"– {translate(part.label)}", cells(r), level=1)
+            for r, part in enumerate(theme.parts)
         ]
     return rows
 
 
-def _notes() -> dict[str, tuple[str, str]]:
-    return {theme.key: (theme.definition, theme.note) for theme in THEMES}
+def _notes(translate: Translate) -> dict[str, tuple[str, str]]:
+    return {theme.key: (translate(theme.definition), translate(theme.note)) for theme in THEMES}
 
 
-def activiteiten(session: Session, years: Sequence[int], *, suppress_small: bool = False) -> Table:
+def activiteiten(
+    session: Session, years: Sequence[int], *, suppress_small: bool = False, translate: Translate = dutch
+) -> Table:
     """Report 3 over several years: the result of every theme (and its parts) per year."""
     counts = _part_counts(session, years)
     rows = [
-        row for theme in THEMES for row in _theme_rows(theme, _theme_grid(counts, theme, years), hide=suppress_small)
+        row
+        for theme in THEMES
+        for row in _theme_rows(theme, _theme_grid(counts, theme, years), hide=suppress_small, translate=translate)
     ]
     return Table(
-        ACTIVITEITEN, "Thema", tuple(str(y) for y in years), tuple(rows), suppressed=suppress_small, row_notes=_notes()
+        ACTIVITEITEN.in_language(translate),
+        translate(N_("Thema")),
+        tuple(str(y) for y in years),
+        tuple(rows),
+        suppressed=suppress_small,
+        row_notes=_notes(translate),
     )
 
 
@@ -180,9 +206,9 @@ def prognoses(session: Session, year: int) -> dict[str, int]:
     return {thema: waarde for thema, waarde in session.execute(query)}
 
 
-def activity_year(session: Session, year: int, *, suppress_small: bool = False) -> Table:
+def activity_year(session: Session, year: int, *, suppress_small: bool = False, translate: Translate = dutch) -> Table:
     """Report 3 for one year: prognosis, result and difference per theme (parts: result only)."""
-    results = activiteiten(session, [year], suppress_small=suppress_small)
+    results = activiteiten(session, [year], suppress_small=suppress_small, translate=translate)
     planned = prognoses(session, year)
     rows = []
     for row in results.rows:
@@ -203,10 +229,10 @@ def activity_year(session: Session, year: int, *, suppress_small: bool = False) 
             )
         )
     return Table(
-        ACTIVITEITEN,
-        f"Thema ({year})",
-        ("Prognose", "Resultaat", "Verschil"),
+        results.figure,
+        translate(N_("Thema (%(jaar)s)"), jaar=year),
+        (translate(N_("Prognose")), translate(N_("Resultaat")), translate(N_("Verschil"))),
         tuple(rows),
         suppressed=suppress_small,
-        row_notes=_notes(),
+        row_notes=results.row_notes,
     )

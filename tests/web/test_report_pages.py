@@ -441,6 +441,27 @@ def test_reports__english_labels(app: Flask, client: FlaskClient) -> None:
     assert "Download CSV" in page and ">Print</button>" in page
 
 
+@SQLITE_ONLY
+def test_reports__index_and_activities_in_english_show_english_titles(app: Flask, client: FlaskClient) -> None:
+    add_facts(app)
+    login(client, "mariska")
+    with client.session_transaction() as session:
+        session["taal"] = "en"
+
+    index = client.get(f"/rapportages?{PERIOD}").get_data(as_text=True)
+    page = client.get(f"/rapportages/activiteiten?{PERIOD}&jaar=2021").get_data(as_text=True)
+
+    assert ">Referrals per municipality per year</a>" in index and ">Activities: forecast and result</a>" in index
+    assert "Meldingen per gemeente per jaar" not in index
+    assert '<h1 class="utrecht-heading-1">Activities: forecast and result</h1>' in page
+    year = page.split('id="periode-tabel"')[0]
+    assert re.search(r'data-rij="datalek">\s*<th[^>]*>Data breaches and security incidents \(incidents\)</th>', year)
+    assert re.search(r'data-rij="triage/door de Weegploeg">\s*<th[^>]*>– by the Weegploeg</th>', year)
+    assert ">Theme (2021)</th>" in year and ">Forecast</th>" in year and ">Difference</th>" in year
+    assert "Reproduces 352 people (forecast 300)." in page, "each theme's note"
+    assert "Reproduceert" not in page and "Datalekken" not in page
+
+
 def test_line_chart__escapes_every_text_and_points_to_its_table() -> None:
     svg = line_chart(
         chart_id="g<1>",

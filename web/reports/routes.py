@@ -14,10 +14,11 @@ from flask_login import login_required
 from markupsafe import Markup
 
 from engine.errors import InvalidInput
+from engine.i18n import translated
 from engine.monitor.charts import Series, bar_chart, line_chart
 from engine.registry import list_processes
 from engine.reports import durations, tables
-from engine.reports.definitions import FIGURES, THEMES
+from engine.reports.definitions import FIGURES, THEMES, Figure, Theme
 from engine.reports.kengetallen import FIELDS, kengetallen
 from engine.reports.prognoses import require_reports, set_prognoses
 from engine.reports.tables import Cell, Table
@@ -49,6 +50,16 @@ def _plotted(cells: Iterable[Cell]) -> list[float]:
     return [0.0 if cell.suppressed or cell.value is None else float(cell.value) for cell in cells]
 
 
+def _figure(key: str) -> Figure:
+    """A report's figure in the page's language."""
+    return FIGURES[key].in_language(translated)
+
+
+def _themes() -> list[Theme]:
+    """The activity themes in the page's language."""
+    return [theme.in_language(translated) for theme in THEMES]
+
+
 def _invalid(template: str, params: ReportParams, **context: Any) -> ResponseReturnValue:
     return render_template(template, params=params, **context), 400
 
@@ -57,7 +68,8 @@ def _invalid(template: str, params: ReportParams, **context: Any) -> ResponseRet
 @login_required
 def index() -> ResponseReturnValue:
     params = report_request()
-    return render_template("reports/index.html", params=params, figures=FIGURES), 400 if params.error else 200
+    figures = {key: _figure(key) for key in FIGURES}
+    return render_template("reports/index.html", params=params, figures=figures), 400 if params.error else 200
 
 
 def _count_charts(table: Table) -> dict[str, Markup]:
@@ -86,9 +98,9 @@ def _count_charts(table: Table) -> dict[str, Markup]:
 def counts(naam: str) -> ResponseReturnValue:
     params = report_request()
     if params.error:
-        return _invalid("reports/counts.html", params, naam=naam, figure=FIGURES[naam])
+        return _invalid("reports/counts.html", params, naam=naam, figure=_figure(naam))
     with reader() as session:
-        table = COUNT_TABLES[naam](session, params.years, suppress_small=params.suppress)
+        table = COUNT_TABLES[naam](session, params.years, suppress_small=params.suppress, translate=translated)
     return render_template(
         "reports/counts.html",
         params=params,
@@ -106,10 +118,10 @@ def counts(naam: str) -> ResponseReturnValue:
 def activities() -> ResponseReturnValue:
     params = report_request()
     if params.error:
-        return _invalid("reports/activities.html", params, figure=FIGURES["activiteiten"])
+        return _invalid("reports/activities.html", params, figure=_figure("activiteiten"))
     with reader() as session:
-        year = tables.activity_year(session, params.year, suppress_small=params.suppress)
-        period = tables.activiteiten(session, params.years, suppress_small=params.suppress)
+        year = tables.activity_year(session, params.year, suppress_small=params.suppress, translate=translated)
+        period = tables.activiteiten(session, params.years, suppress_small=params.suppress, translate=translated)
     themes = [row for row in year.rows if row.level == 0]
     chart = bar_chart(
         chart_id="grafiek-activiteiten",
@@ -127,13 +139,14 @@ def activities() -> ResponseReturnValue:
         figure=year.figure,
         table=year,
         period=period,
-        themes=THEMES,
+        themes=_themes(),
         chart=_svg(chart),
     )
 
 
 def _prognoses_page(params: ReportParams, values: dict[str, str], errors: dict[str, list[str]], status: int) -> Any:
-    return render_template("reports/prognoses.html", params=params, themes=THEMES, values=values, errors=errors), status
+    page = render_template("reports/prognoses.html", params=params, themes=_themes(), values=values, errors=errors)
+    return page, status
 
 
 @bp.get("/rapportages/prognoses")
@@ -176,10 +189,10 @@ def lead_times() -> ResponseReturnValue:
             return _invalid(
                 "reports/lead_times.html", replace(params, years=[], error=error), processes=processes, chosen=chosen
             )
-        table = durations.doorlooptijden(session, params.years)
+        table = durations.doorlooptijden(session, params.years, translate=translated)
         # The chart's year is usually a column of the period's table; only a year outside it is counted again.
         inside = params.year in params.years
-        year = table if inside else durations.doorlooptijden(session, [params.year])
+        year = table if inside else durations.doorlooptijden(session, [params.year], translate=translated)
         steps = durations.step_durations(session, chosen, params.year)
     column = params.years.index(params.year) if inside else 0
     medians = [row for row in year.rows if row.key.endswith("/mediaan")]
@@ -213,13 +226,13 @@ def lead_times() -> ResponseReturnValue:
 def figures() -> ResponseReturnValue:
     params = report_request()
     if params.error:
-        return _invalid("reports/kengetallen.html", params, figure=FIGURES["kengetallen"], fields=FIELDS)
+        return _invalid("reports/kengetallen.html", params, figure=_figure("kengetallen"), fields=FIELDS)
     with reader() as session:
         records = kengetallen(session, params.years, zvh=zvh_name())
     return render_template(
         "reports/kengetallen.html",
         params=params,
-        figure=FIGURES["kengetallen"],
+        figure=_figure("kengetallen"),
         fields=FIELDS,
         records=records[:PREVIEW],
         total=len(records),

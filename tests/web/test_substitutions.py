@@ -99,7 +99,7 @@ def test_coordinator__arranges_cover_and_moves_the_assigned_tasks_with_a_reason(
     )
 
     assert "Sven Screener" in page and f"/vervanging/{substitution.id}/intrekken" in page
-    assert "1 taak/taken verplaatst." in response.get_data(as_text=True)
+    assert "1 taak verplaatst." in response.get_data(as_text=True)
     with app.extensions["zvh"].db.reader() as session:
         moved = session.get(HumanTask, task_id)
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "substitute")).one()

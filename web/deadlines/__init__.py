@@ -1,0 +1,1 @@
+"""deadlines blueprint: extending an open task's deadline (Termijn verlengen)."""

@@ -38,8 +38,17 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Two pytest processes side by side (a 2-core machine runs one test at a time per process), each with its own
+# PostgreSQL, Redis and servers: the browser, process, form, modeller and web tests, and everything else (which includes
+# the history tests and their background build). The first one's output follows the second's.
+FIRST_PART := tests/browser tests/processes tests/forms tests/modeller tests/web
 test: system-deps setup lint
-	$(BIN)/pytest
+	@log=$$(mktemp); \
+	$(BIN)/pytest $(FIRST_PART) >$$log 2>&1 & first=$$!; \
+	$(BIN)/pytest tests $(addprefix --ignore=,$(FIRST_PART)); second=$$?; \
+	wait $$first; first_status=$$?; \
+	echo "--- $(FIRST_PART) ---"; cat $$log; rm -f $$log; \
+	test $$first_status -eq 0 && test $$second -eq 0
 
 bench: system-deps setup
 	$(BIN)/python bench/engine_bench.py

@@ -42,6 +42,7 @@ from RestrictedPython.Guards import (
 from RestrictedPython.PrintCollector import PrintCollector
 from RestrictedPython.transformer import RestrictingNodeTransformer
 
+from engine import holidays
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import SandboxViolation
 from engine.evaluator import run_budgeted
@@ -240,14 +241,27 @@ class _Budget:
 
 
 def add_working_days(start: date | datetime, days: int) -> date | datetime:
-    """Return `start` moved by `days` working days (Monday to Friday)."""
-    step = 1 if days >= 0 else -1
-    current, remaining = start, abs(days)
-    while remaining:
-        current += timedelta(days=step)
-        if current.weekday() < 5:
-            remaining -= 1
-    return current
+    """Return `start` moved by `days` working days: Monday to Friday, the ZVH's days off excluded
+    (`engine.holidays`); a date-time keeps its local time of day."""
+    if isinstance(start, datetime):
+        return holidays.add_working_days_to_moment(start, days)
+    return holidays.add_working_days(start, days)
+
+
+def is_working_day(day: date | datetime) -> bool:
+    """Whether the ZVH works on `day` (Monday to Friday, not a day off)."""
+    return holidays.is_working_day(day.astimezone(AMSTERDAM).date() if isinstance(day, datetime) else day)
+
+
+def next_working_day(day: date) -> date:
+    """`day` when the ZVH works that day, else the first working day after it (meetings move off holidays)."""
+    return holidays.next_working_day(day)
+
+
+def legal_term_end(day: date) -> date:
+    """The last day of a legal term that would end on `day`: a Saturday, Sunday or recognised holiday moves it to
+    the next day that is none of these (Algemene termijnenwet)."""
+    return holidays.legal_term_end(day)
 
 
 def parse_date(value: str) -> date:
@@ -326,6 +340,9 @@ HELPERS: dict[str, object] = {
     "timedelta": timedelta,
     "UTC": UTC,
     "add_working_days": add_working_days,
+    "is_working_day": is_working_day,
+    "next_working_day": next_working_day,
+    "legal_term_end": legal_term_end,
     "parse_date": parse_date,
     "parse_datetime": parse_datetime,
     "iso": iso,

@@ -80,7 +80,9 @@ class _SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mi
 
 
 #: Properties that configure the engine or the task page, not values for the element's own expressions.
-_NOT_SETTINGS = frozenset({"formJsonSchemaFilename", "formUiSchemaFilename", "context", "herhaling"})
+_NOT_SETTINGS = frozenset(
+    {"formJsonSchemaFilename", "formUiSchemaFilename", "context", "herhaling", "wettelijke_termijn"}
+)
 
 
 def element_settings(task_spec: Any) -> dict[str, str]:
@@ -151,6 +153,24 @@ def timer_due(expression_value: str, now: datetime) -> datetime:
     return _parse_moment(expression_value)
 
 
+#: A timer with this property is a legal deadline: pausing the case (opschorting) stops it. The value names the data
+#: fields that hold the deadline, comma-separated, which move with it (`deadline, uiterste_datum`); `ja` names none.
+LEGAL_DEADLINE = "wettelijke_termijn"
+#: Key in the top workflow's data (not a task's, so no form sees it) while the case's legal deadlines are paused:
+#: the UTC moment the pause began, ISO 8601 (`engine.suspension` sets and clears it).
+SUSPENDED_SINCE = "zvh_opgeschort_sinds"
+
+
+def is_legal_deadline(task_spec: Any) -> bool:
+    """Whether a timer event is marked as a legal deadline (property `wettelijke_termijn`)."""
+    return LEGAL_DEADLINE in getattr(task_spec, "extensions", {}).get("properties", {})
+
+
+def _suspended(my_task: Any) -> bool:
+    """A legal-deadline timer of a case whose legal deadlines are paused: it must not fire, whatever its moment."""
+    return is_legal_deadline(my_task.task_spec) and my_task.workflow.top_workflow.data.get(SUSPENDED_SINCE) is not None
+
+
 def _timer_error(my_task: Any, error: Exception) -> WorkflowTaskException:
     return WorkflowTaskException(str(error), task=my_task, exception=error)
 
@@ -172,6 +192,8 @@ class ClockedTimeDate(TimeDateEventDefinition):  # type: ignore[misc]
                 value = as_utc(value).isoformat()
             due = _parse_moment(str(value)).isoformat()
             my_task._set_internal_data(event_value=due)
+        if _suspended(my_task):
+            return False
         if datetime.fromisoformat(due) <= _now(my_task):
             my_task._set_internal_data(event_fired=True)
         return bool(my_task._get_internal_data("event_fired", False))
@@ -192,6 +214,8 @@ class ClockedDuration(DurationTimerEventDefinition):  # type: ignore[misc]
             value = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
             due = timer_due(value, _now(my_task)).isoformat()
             my_task._set_internal_data(event_value=due)
+        if _suspended(my_task):
+            return False
         if datetime.fromisoformat(due) <= _now(my_task):
             my_task._set_internal_data(event_fired=True)
         return bool(my_task._get_internal_data("event_fired", False))

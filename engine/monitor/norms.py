@@ -9,16 +9,15 @@ for an instance that makes no progress at all.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from functools import cache
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from engine.holidays import LOCAL, is_working_day
+from engine.holidays import add_working_days_to_moment as add_working_days
 from engine.spiff import timer_due
 
-#: Working days are counted in Breda's calendar.
-LOCAL = ZoneInfo("Europe/Amsterdam")
+__all__ = ["LOCAL", "Norm", "add_working_days", "is_working_day", "parse_norm"]
 _YES = frozenset({"ja", "true", "yes"})
 
 
@@ -64,56 +63,3 @@ def parse_norm(properties: dict[str, str]) -> Norm | None:
             raise ValueError(f"norm_werkdagen needs a norm in days or weeks, not '{duration}'")
         return Norm(working_days=int(parsed.get("days", 0) + 5 * parsed.get("weeks", 0)))
     raise ValueError("norm_werkdagen is a number of working days, or 'ja' to count the days of 'norm' as working days")
-
-
-def add_working_days(start: datetime, days: int) -> datetime:
-    """`start` plus `days` working days (Monday–Friday, Dutch public holidays excluded), same time of day."""
-    local = start.astimezone(LOCAL)
-    day = local.date()
-    remaining = days
-    while remaining > 0:
-        day += timedelta(days=1)
-        if is_working_day(day):
-            remaining -= 1
-    moment = datetime.combine(day, local.time().replace(tzinfo=None), tzinfo=LOCAL)
-    return moment.astimezone(start.tzinfo)
-
-
-def is_working_day(day: date) -> bool:
-    """Monday to Friday, and not a Dutch public holiday."""
-    return day.weekday() < 5 and day not in public_holidays(day.year)
-
-
-@cache
-def public_holidays(year: int) -> frozenset[date]:
-    """The public holidays on which Dutch government organisations are closed."""
-    easter = _easter(year)
-    kings_day = date(year, 4, 27)
-    if kings_day.weekday() == 6:  # on a Sunday it moves to the Saturday before
-        kings_day -= timedelta(days=1)
-    days = {
-        date(year, 1, 1),
-        easter + timedelta(days=1),  # Tweede paasdag
-        kings_day,
-        easter + timedelta(days=39),  # Hemelvaartsdag
-        easter + timedelta(days=50),  # Tweede pinksterdag
-        date(year, 12, 25),
-        date(year, 12, 26),
-    }
-    if year % 5 == 0:  # Bevrijdingsdag is a day off for government in lustrum years
-        days.add(date(year, 5, 5))
-    return frozenset(days)
-
-
-def _easter(year: int) -> date:
-    """Easter Sunday (the anonymous Gregorian algorithm)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741 - the algorithm's own name
-    m = (a + 11 * h + 22 * l) // 451
-    month, day = divmod(h + l - 7 * m + 114, 31)
-    return date(year, month, day + 1)

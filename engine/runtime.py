@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib.metadata import version as package_version
 from typing import Any
 
@@ -28,10 +28,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import assignment
 from engine.access import take_part
 from engine.audit import record
+from engine.case_facts import share_case_facts
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.config import Settings
 from engine.db import session_keys
 from engine.errors import ConfigurationError, Conflict, InvalidInput, NotFound, PermissionDenied
+from engine.holidays import LOCAL
 from engine.inbox import InboxRow
 from engine.instance import (
     ACTIVE_STATUSES,
@@ -51,6 +53,7 @@ from engine.models import (
     ProcessVersion,
     User,
 )
+from engine.privacy.bekendheid import with_check_result, without_check_result
 from engine.privacy.persons import index_persons, person_keys
 from engine.privacy.retention import update_retention
 from engine.privacy.visibility import protect_submission
@@ -313,7 +316,8 @@ class Runtime:
         return {}
 
     def _next_case_number(self, session: Session, now: datetime) -> str:
-        name = f"case-{now.year}"
+        year = (now.astimezone(LOCAL) if now.tzinfo is not None else now.replace(tzinfo=UTC).astimezone(LOCAL)).year
+        name = f"case-{year}"
         value = session.scalar(
             update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
         )
@@ -321,7 +325,7 @@ class Runtime:
             session.add(Counter(name=name, value=1))
             session.flush()
             value = 1
-        return f"ZVH-{now.year}-{value:05d}"
+        return f"ZVH-{year}-{value:05d}"  # the year of Breda's calendar: 00:30 on 1 January is the new year
 
     # --- human tasks: claiming, releasing and reassigning live in engine.assignment ---------------------
 
@@ -379,12 +383,24 @@ class Runtime:
         if spiff_task is None or spiff_task.state != TaskState.READY:
             raise Conflict("Deze taak is intussen door iemand anders afgerond; er is niets opgeslagen.")
         form = instance.version.form_for(spiff_task.task_spec)
+        data = without_check_result(spiff_task.task_spec, data)
         # "afgeschermd" sent back for a field the actor may not see (a class they lack) never replaces its value.
         values = form.validate(protect_submission(form, data or {}, spiff_task.data, actor), locale=locale)
+        values = with_check_result(
+            session,
+            task_spec=spiff_task.task_spec,
+            task_name=task.name,
+            data=spiff_task.data,
+            values=values,
+            asker=actor,
+            case_number=instance.row.case_number,
+            at=self.clock.now(),
+        )
 
         def advance() -> None:
             spiff_task.set_data(**values)
             spiff_task.run()
+            share_case_facts(instance, spiff_task)
             instance.workflow.do_engine_steps()
 
         failure = self.run_engine(instance, advance)

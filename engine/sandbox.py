@@ -253,15 +253,29 @@ def is_working_day(day: date | datetime) -> bool:
     return holidays.is_working_day(day.astimezone(AMSTERDAM).date() if isinstance(day, datetime) else day)
 
 
-def next_working_day(day: date) -> date:
-    """`day` when the ZVH works that day, else the first working day after it (meetings move off holidays)."""
+def next_working_day(day: date | datetime) -> date | datetime:
+    """`day` when the ZVH works that day, else the first working day after it (meetings move off holidays); a
+    date-time keeps its local time of day."""
+    if isinstance(day, datetime):
+        return _same_local_time(day, holidays.next_working_day(day.astimezone(AMSTERDAM).date()))
     return holidays.next_working_day(day)
 
 
-def legal_term_end(day: date) -> date:
+def legal_term_end(day: date | datetime) -> date | datetime:
     """The last day of a legal term that would end on `day`: a Saturday, Sunday or recognised holiday moves it to
-    the next day that is none of these (Algemene termijnenwet)."""
+    the next day that is none of these (Algemene termijnenwet); a date-time keeps its local time of day."""
+    if isinstance(day, datetime):
+        return holidays.legal_term_end_moment(day if day.tzinfo else day.replace(tzinfo=AMSTERDAM))
     return holidays.legal_term_end(day)
+
+
+def _same_local_time(moment: datetime, day: date) -> datetime:
+    """`moment` moved to `day` at the same local (Amsterdam) time of day, in `moment`'s time zone."""
+    local = moment.astimezone(AMSTERDAM)
+    if day == local.date():
+        return moment
+    moved = datetime.combine(day, local.time().replace(tzinfo=None), tzinfo=AMSTERDAM)
+    return moved.astimezone(moment.tzinfo) if moment.tzinfo else moved.replace(tzinfo=None)
 
 
 def parse_date(value: str) -> date:

@@ -53,6 +53,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from engine.clock import Clock, as_utc
 from engine.errors import SandboxViolation
+from engine.holidays import LOCAL, legal_term_end_moment
 from engine.sandbox import Sandbox
 
 SERIALIZER_VERSION = "zvh-1"
@@ -81,7 +82,15 @@ class _SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mi
 
 #: Properties that configure the engine or the task page, not values for the element's own expressions.
 _NOT_SETTINGS = frozenset(
-    {"formJsonSchemaFilename", "formUiSchemaFilename", "context", "herhaling", "wettelijke_termijn"}
+    {
+        "formJsonSchemaFilename",
+        "formUiSchemaFilename",
+        "context",
+        "herhaling",
+        "wettelijke_termijn",
+        "bekendheidscheck",
+        "waarschuwing",
+    }
 )
 
 
@@ -136,18 +145,35 @@ def _parse_moment(value: str) -> datetime:
 
 
 def _add_duration(start: datetime, parsed: dict[str, float]) -> datetime:
-    """Add an ISO 8601 duration to `start`, with calendar months (P1M from 31 Jan is 28/29 Feb)."""
+    """Add an ISO 8601 duration to `start` the way people read it in Breda.
+
+    Years, months, weeks and days are calendar units: they are added to the local wall-clock time
+    (Europe/Amsterdam), so a `P10D` deadline set at 09:00 is due at 09:00 ten days later, also across a change to or
+    from summer time, and P1M from 31 January is 28/29 February. Hours, minutes and seconds are elapsed time: `PT72H`
+    is 72 real hours (the AP's deadline for a data breach), which is 71 or 73 hours of wall-clock time across a DST
+    change. A wall-clock time that does not exist (02:30 on the spring-forward night) is read with the offset before
+    the change, i.e. one hour later; an ambiguous one (autumn) as its first occurrence. A naive `start` is UTC and
+    the result is naive UTC too; an aware one gives a moment in its time zone.
+    """
     parts = dict(parsed)
     months = int(parts.pop("years", 0) * 12 + parts.pop("months", 0))
-    if months:
-        month_index = start.month - 1 + months
-        year, month = start.year + month_index // 12, month_index % 12 + 1
-        start = start.replace(year=year, month=month, day=min(start.day, monthrange(year, month)[1]))
+    days = parts.pop("days", 0) + 7 * parts.pop("weeks", 0)
+    if months or days:
+        aware = start if start.tzinfo is not None else start.replace(tzinfo=UTC)
+        wall = aware.astimezone(LOCAL).replace(tzinfo=None)
+        if months:
+            month_index = wall.month - 1 + months
+            year, month = wall.year + month_index // 12, month_index % 12 + 1
+            wall = wall.replace(year=year, month=month, day=min(wall.day, monthrange(year, month)[1]))
+        wall += timedelta(days=days)
+        moved = wall.replace(tzinfo=LOCAL).astimezone(aware.tzinfo)
+        start = moved if start.tzinfo is not None else moved.replace(tzinfo=None)
     return start + timedelta(**parts)
 
 
 def timer_due(expression_value: str, now: datetime) -> datetime:
-    """The UTC moment a timeDate or timeDuration value (`P5D`, `2026-03-01T09:00+01:00`) comes due."""
+    """The moment a timeDate or timeDuration value (`P5D`, `2026-03-01T09:00+01:00`) comes due (UTC for a date; for
+    a duration in the time zone of `now`, which is UTC for the engine's clock)."""
     if expression_value.upper().startswith("P"):
         return _add_duration(now, TimerEventDefinition.parse_iso_duration(expression_value))
     return _parse_moment(expression_value)
@@ -161,6 +187,15 @@ LEGAL_DEADLINE = "wettelijke_termijn"
 SUSPENDED_SINCE = "zvh_opgeschort_sinds"
 
 
+#: A timer with this property warns before a deadline (the datalek's 48 hours): it sets no task's due date.
+WARNING_TIMER = "waarschuwing"
+
+
+def is_warning_timer(task_spec: Any) -> bool:
+    """Whether a timer event only warns that a deadline is near (property `waarschuwing`)."""
+    return WARNING_TIMER in getattr(task_spec, "extensions", {}).get("properties", {})
+
+
 def is_legal_deadline(task_spec: Any) -> bool:
     """Whether a timer event is marked as a legal deadline (property `wettelijke_termijn`)."""
     return LEGAL_DEADLINE in getattr(task_spec, "extensions", {}).get("properties", {})
@@ -171,12 +206,20 @@ def _suspended(my_task: Any) -> bool:
     return is_legal_deadline(my_task.task_spec) and my_task.workflow.top_workflow.data.get(SUSPENDED_SINCE) is not None
 
 
+def _legal_term(my_task: Any, due: datetime) -> datetime:
+    """A legal deadline's due moment moved off a Saturday, Sunday or *algemeen erkende feestdag* to the same local
+    time on the next day that is none of these (Algemene termijnenwet); any other timer's moment as it is."""
+    if not is_legal_deadline(my_task.task_spec):
+        return due
+    return legal_term_end_moment(due).astimezone(UTC)
+
+
 def _timer_error(my_task: Any, error: Exception) -> WorkflowTaskException:
     return WorkflowTaskException(str(error), task=my_task, exception=error)
 
 
 class ClockedTimeDate(TimeDateEventDefinition):  # type: ignore[misc]
-    """A timeDate timer; the date must carry an offset and is stored in UTC."""
+    """A timeDate timer; the date must carry an offset and is stored in UTC (a legal deadline moved off a day off)."""
 
     def has_fired(self, my_task: Any) -> bool:
         try:
@@ -190,7 +233,7 @@ class ClockedTimeDate(TimeDateEventDefinition):  # type: ignore[misc]
             value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
             if isinstance(value, datetime):
                 value = as_utc(value).isoformat()
-            due = _parse_moment(str(value)).isoformat()
+            due = _legal_term(my_task, _parse_moment(str(value))).isoformat()
             my_task._set_internal_data(event_value=due)
         if _suspended(my_task):
             return False
@@ -200,7 +243,8 @@ class ClockedTimeDate(TimeDateEventDefinition):  # type: ignore[misc]
 
 
 class ClockedDuration(DurationTimerEventDefinition):  # type: ignore[misc]
-    """A timeDuration timer, counted from the moment the event started waiting."""
+    """A timeDuration timer, counted from the moment the event started waiting (`timer_due`; a legal deadline moved
+    off a Saturday, Sunday or holiday, `_legal_term`)."""
 
     def has_fired(self, my_task: Any) -> bool:
         try:
@@ -212,7 +256,7 @@ class ClockedDuration(DurationTimerEventDefinition):  # type: ignore[misc]
         due = my_task._get_internal_data("event_value")
         if due is None:
             value = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
-            due = timer_due(value, _now(my_task)).isoformat()
+            due = _legal_term(my_task, timer_due(value, _now(my_task))).isoformat()
             my_task._set_internal_data(event_value=due)
         if _suspended(my_task):
             return False
@@ -307,6 +351,16 @@ class ZvhParser(SpiffBpmnParser):  # type: ignore[misc]
         full_tag("inclusiveGateway"): (_GatewayParser, InclusiveGateway),
     }
 
+    def get_document_lanes(self, root: Any) -> dict[str, str]:
+        """The lane name of every flow node; a lane marked `rol` = `starter` reads as the `Starter` lane."""
+        lanes = dict(super().get_document_lanes(root))
+        for lane in root.xpath(".//bpmn:lane", namespaces=_LANE_NS):
+            found = lane.xpath("./bpmn:extensionElements/*/spiffworkflow:property", namespaces=_LANE_NS)
+            if is_starter_lane({str(p.get("name")): str(p.get("value")) for p in found}):
+                refs = lane.xpath("./bpmn:flowNodeRef/text()", namespaces=_LANE_NS)
+                lanes.update(dict.fromkeys((str(ref).strip() for ref in refs), STARTER_LANE))
+        return lanes
+
 
 #: SpiffWorkflow's timer event definitions that wait for a moment on the clock (not for a message or a signal).
 CLOCKED_TIMERS = frozenset({"ClockedTimeDate", "ClockedDuration", "ClockedCycle"})
@@ -317,14 +371,21 @@ def is_clocked_timer(task_spec: Any) -> bool:
     return type(getattr(task_spec, "event_definition", None)).__name__ in CLOCKED_TIMERS
 
 
+#: A timer waiting for a date nobody knows yet (a release date during voorlopige hechtenis) waits for this year.
+UNKNOWN_DATE_YEAR = 9999
+
+
 def timer_due_at(event_value: object) -> datetime | None:
-    """The next due moment stored by a clocked timer (a date string, or a cycle's state)."""
+    """The next due moment stored by a clocked timer (a date string, or a cycle's state); None when it has none,
+    also for a timer that waits for a date nobody knows yet (year 9999): it is due at no moment anyone can plan by."""
     if isinstance(event_value, dict):
         next_due = event_value.get("next") if event_value.get("cycles") != 0 else None
-        return datetime.fromisoformat(next_due) if isinstance(next_due, str) else None
-    if isinstance(event_value, str):
-        return datetime.fromisoformat(event_value)
-    return None
+        moment = datetime.fromisoformat(next_due) if isinstance(next_due, str) else None
+    elif isinstance(event_value, str):
+        moment = datetime.fromisoformat(event_value)
+    else:
+        return None
+    return moment if moment is not None and moment.year < UNKNOWN_DATE_YEAR else None
 
 
 # --- serialization -------------------------------------------------------------------------------------------
@@ -387,6 +448,12 @@ def new_workflow(spec: Any, subprocess_specs: dict[str, Any], script_engine: San
 
 #: A lane with this name holds tasks for the person who started the case (their own, need-to-know), not a role.
 STARTER_LANE = "starter"
+#: The lane property that marks such a lane under a name for people ("Melder (indiener)"): `rol` = `starter`.
+LANE_ROLE_PROPERTY = "rol"
+_LANE_NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+}
 
 
 def role_key(lane: str | None) -> str | None:
@@ -398,3 +465,13 @@ def role_key(lane: str | None) -> str | None:
     plain = unicodedata.normalize("NFKD", lane).encode("ascii", "ignore").decode("ascii")
     key = re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_") or None
     return None if key == STARTER_LANE else key
+
+
+def is_starter_lane(properties: Mapping[str, str]) -> bool:
+    """Whether a lane's `spiffworkflow:properties` mark it as the starter's lane (`rol` = `starter`)."""
+    return properties.get(LANE_ROLE_PROPERTY, "").strip().lower() == STARTER_LANE
+
+
+def lane_role(name: str | None, properties: Mapping[str, str]) -> str | None:
+    """The role of a lane element read from the BPMN: None for the starter's lane (by its property or old name)."""
+    return None if is_starter_lane(properties) else role_key(name)

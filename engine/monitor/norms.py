@@ -3,7 +3,9 @@
 A user task's `spiffworkflow:property` `norm` is an ISO 8601 duration (`P5D`, `PT4H`); `norm_werkdagen` counts
 working days instead — either a number of working days (`norm_werkdagen` = `5`) or `ja`, to read the days of
 `norm` as working days. The same properties on the process element are the default for its steps and the norm
-for an instance that makes no progress at all.
+for an instance that makes no progress at all. Both count in Breda's calendar: working days skip the days off of
+`engine.holidays`, and days of a duration keep the local time of day across a change to or from summer time
+(`engine.spiff.timer_due`).
 """
 
 from __future__ import annotations

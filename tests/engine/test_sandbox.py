@@ -208,6 +208,24 @@ def test_add_working_days__skips_weekends() -> None:
     assert add_working_days(friday, -5) == date(2026, 2, 27)
 
 
+def test_sandbox__calendar_helpers_know_the_holidays_for_dates_and_moments() -> None:
+    sandbox = Sandbox(clock=FixedClock(datetime(2027, 3, 23, 9, 0, tzinfo=UTC)))
+
+    assert sandbox.evaluate("add_working_days(today(), 5)", {}) == date(2027, 3, 31), "Tweede Paasdag 29-03"
+    # 10:00 local on both days: CET then CEST.
+    assert sandbox.evaluate("iso(add_working_days(now(), 5))", {}) == "2027-03-31T08:00:00+00:00"
+    assert sandbox.evaluate("next_working_day(parse_date('2027-04-27'))", {}) == date(2027, 4, 28), "Koningsdag"
+    assert sandbox.evaluate("is_working_day(parse_datetime('2027-04-27T10:00:00+02:00'))", {}) is False
+    assert sandbox.evaluate("legal_term_end(parse_date('2027-02-28'))", {}) == date(2027, 3, 1)
+    # A moment keeps its local time: Sunday 28-02 17:00 CET ends Monday 01-03 17:00; Easter moves over two days.
+    assert sandbox.evaluate("iso(legal_term_end(parse_datetime('2027-02-28T17:00:00+01:00')))", {}) == (
+        "2027-03-01T17:00:00+01:00"
+    )
+    assert sandbox.evaluate("iso(next_working_day(parse_datetime('2027-03-28T10:00:00+02:00')))", {}) == (
+        "2027-03-30T10:00:00+02:00"
+    )
+
+
 def test_runtime__a_runaway_script_puts_its_instance_in_error_and_the_next_one_runs(
     db: Database, make_user: UserFactory, tmp_path: Path, clock: FixedClock
 ) -> None:

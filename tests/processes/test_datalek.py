@@ -57,6 +57,7 @@ REGISTER = {
     "corrigerende_maatregelen": "Ontvanger heeft de e-mail verwijderd; autocomplete uitgezet.",
     "afgesloten_op": "2026-03-12",
 }
+WAARSCHUWING = {"waarschuwing_afspraak": "Privacyfunctionaris is ziek; de vervanger meldt vandaag om 14:00."}
 ESCALATIE = {"genomen_actie": "Met de privacyfunctionaris afgesproken dat vandaag alsnog wordt gemeld."}
 
 
@@ -85,9 +86,11 @@ def test_datalek__any_signed_in_employee_may_report_an_incident(driver: ProcessD
 def test_datalek__the_72_hour_deadline_runs_from_discovery_not_from_the_report(driver: ProcessDriver) -> None:
     instance = report(driver, ontdekt_op="2026-02-28T16:45:00+01:00")
 
-    assert driver.data(instance)["ap_deadline"] == "2026-03-03T16:45:00+01:00"
+    data = driver.data(instance)
+    assert (data["ap_deadline"], data["ap_waarschuwing"]) == ("2026-03-03T16:45:00+01:00", "2026-03-02T16:45:00+01:00")
     task = driver.task(instance, "Task_inperken")
     assert task.due_at is not None
+    # The inbox shows the AP's deadline; the warning timer 24 hours before it (property `waarschuwing`) sets none.
     assert task.due_at.isoformat() == "2026-03-03T15:45:00+00:00"
 
 
@@ -195,7 +198,10 @@ def test_datalek__when_72_hours_pass_before_the_ap_is_notified_the_manager_is_al
     for element, data in steps:
         driver.complete(instance, element, data)
 
-    assert driver.advance(timedelta(hours=71)) == []
+    assert driver.advance(timedelta(hours=47)) == []
+    driver.advance(timedelta(hours=1))
+    driver.complete(instance, "Task_waarschuwing", WAARSCHUWING)
+    assert driver.advance(timedelta(hours=23)) == []
     driver.advance(timedelta(hours=1))
 
     assert driver.open(instance) == {waiting_at, "Task_escalatie"}
@@ -235,3 +241,45 @@ def test_datalek__a_late_breach_escalates_once_not_at_every_later_step(driver: P
     driver.complete(instance, "Task_risico", RISICO)
     driver.advance(timedelta(minutes=1))
     assert driver.open(instance) == {"Task_ap_melden"}
+
+
+@pytest.mark.parametrize(
+    ("steps", "waiting_at"),
+    [
+        ([], "Task_inperken"),
+        ([("Task_inperken", INPERKING)], "Task_risico"),
+        ([("Task_inperken", INPERKING), ("Task_risico", RISICO)], "Task_ap_melden"),
+    ],
+)
+def test_datalek__the_manager_is_warned_24_hours_before_the_ap_deadline(
+    driver: ProcessDriver, steps: list[tuple[str, dict[str, Any]]], waiting_at: str
+) -> None:
+    # Discovered Monday 08:30 (the report is made at 09:00): warned Wednesday 08:30, due Thursday 08:30.
+    instance = report(driver)
+    for element, data in steps:
+        driver.complete(instance, element, data)
+    assert driver.data(instance)["ap_waarschuwing"] == "2026-03-04T08:30:00+01:00"
+
+    assert driver.advance(timedelta(hours=47, minutes=29)) == []
+    driver.advance(timedelta(minutes=1))
+
+    assert driver.open(instance) == {waiting_at, "Task_waarschuwing"}
+    warning = driver.task(instance, "Task_waarschuwing")
+    assert warning.role == "manager"
+    assert driver.refused(instance, "Task_waarschuwing", {}) == {"waarschuwing_afspraak": ["Dit veld is verplicht."]}
+    driver.complete(instance, "Task_waarschuwing", WAARSCHUWING)
+    assert driver.open(instance) == {waiting_at}
+
+
+def test_datalek__a_warning_is_given_once_and_not_after_the_deadline(driver: ProcessDriver) -> None:
+    instance = report(driver)
+    driver.advance(timedelta(hours=48))
+    driver.complete(instance, "Task_waarschuwing", WAARSCHUWING)
+
+    driver.complete(instance, "Task_inperken", INPERKING)  # after the warning: the next step warns no more
+    driver.advance(timedelta(minutes=1))
+    assert driver.open(instance) == {"Task_risico"}
+
+    late = report(driver, ontdekt_op="2026-02-26T09:00:00+01:00")
+    driver.advance(timedelta(seconds=1))
+    assert driver.open(late) == {"Task_inperken", "Task_escalatie"}, "past the deadline the escalation replaces it"

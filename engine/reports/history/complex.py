@@ -25,12 +25,12 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from engine.monitor.norms import LOCAL, is_working_day
+from engine.monitor.norms import is_working_day
 from engine.reports.history.complex_triage import Referral, run_referral
 from engine.reports.history.driver import HistoryDriver
 from engine.reports.history.people import People
 from engine.reports.history.weegploeg_paths import run_signal, start_direct
-from engine.reports.history.workdays import add_working_days, office_time, triage_moment
+from engine.reports.history.workdays import add_working_days, office_time, triage_cutoff, triage_moment
 
 YEARS = range(2016, 2022)
 OVERIG = "Overig (zonder vaste verblijfplaats, buiten district, woonplaats geheim)"
@@ -122,10 +122,17 @@ def year_start(year: int) -> date:
 def cross_year_screening(rng: random.Random, year: int) -> datetime:
     """When a December referral of `year - 1` finishes screening so that it goes to January's first triage."""
     tuesday = next(date(year, 1, d) for d in range(2, 9) if date(year, 1, d).weekday() == 1)
-    days = [d for d in (tuesday - timedelta(days=n) for n in range(8, 0, -1)) if d.year < year and is_working_day(d)]
+    # Between last week's cut-off and this one (which moves before a Monday off, e.g. Nieuwjaarsdag 2018), with
+    # room for the same-day enrichment that follows.
+    earliest = triage_cutoff(tuesday - timedelta(days=7)) + timedelta(minutes=30)
+    latest = triage_cutoff(tuesday) - timedelta(hours=2, minutes=5)
+    days = [
+        d
+        for d in (tuesday - timedelta(days=n) for n in range(8, 0, -1))
+        if d.year < year and is_working_day(d) and earliest.date() <= d <= latest.date()
+    ]
     day = rng.choice(days)
-    moment = office_time(rng, day, earliest=12 if day.weekday() == 0 else 9, latest=14)
-    moment = max(moment, datetime(day.year, day.month, day.day, 12, 30, tzinfo=LOCAL))
+    moment = min(max(office_time(rng, day, earliest=9, latest=14), earliest), latest)
     assert triage_moment(moment).date() == tuesday
     return moment
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time, timedelta
 
+from engine import holidays
 from engine.monitor.norms import LOCAL, is_working_day
 
 
@@ -71,14 +72,20 @@ class Cursor:
         return self.now.date().isoformat()
 
 
+def triage_cutoff(tuesday: date) -> datetime:
+    """The cut-off for the triage of `tuesday`: Monday 12:00, or 12:00 on the working day before a Monday off."""
+    return at(holidays.add_working_days(tuesday, -1), 12)
+
+
 def triage_moment(screened: datetime) -> datetime:
-    """The weekly triage a referral screened at `screened` gets (Tuesday 10:00, screened by Monday 12:00).
+    """The weekly triage a referral screened at `screened` gets (Tuesday 10:00, screened by the cut-off; a Tuesday
+    off moves to the next working day).
 
     This mirrors Script_triagemoment only to choose screening moments; the process's own timer decides.
     """
     local = screened.astimezone(LOCAL)
-    for n in range(15):
+    for n in range(22):
         day = local.date() + timedelta(days=n)
-        if day.weekday() == 1 and local <= at(day - timedelta(days=1), 12):
-            return at(day, 10)
-    raise AssertionError("no Tuesday within two weeks")
+        if day.weekday() == 1 and local <= triage_cutoff(day):
+            return at(holidays.next_working_day(day), 10)
+    raise AssertionError("no Tuesday within three weeks")

@@ -34,7 +34,7 @@ from engine.forms import Form
 from engine.inbox import InboxRow, list_tasks
 from engine.models import AuditEvent, Instance, User
 from engine.privacy.visibility import case_classes, redact
-from engine.spiff import is_clocked_timer, timer_due_at
+from engine.spiff import is_clocked_timer, is_legal_deadline, timer_due_at
 
 if TYPE_CHECKING:  # engine.validation reads the property parsers here, before engine.instance can load
     from engine.instance import WorkflowInstance
@@ -342,6 +342,8 @@ class WaitingTimer:
     due_at: datetime | None
     documentation: str | None
     guards: str | None
+    #: a legal deadline: it stands still while the case is paused (`engine.suspension`)
+    legal: bool = False
 
 
 def guarded_element(task: Any) -> str | None:
@@ -368,6 +370,7 @@ def waiting_timers(loaded: WorkflowInstance) -> list[WaitingTimer]:
                 due_at=timer_due_at(task._get_internal_data("event_value")),
                 documentation=str(documentation).strip() if documentation else None,
                 guards=names.get(guards, guards) if guards else None,
+                legal=is_legal_deadline(task.task_spec),
             )
         )
     timers.sort(key=lambda t: (t.due_at is None, t.due_at or datetime.max))

@@ -7,6 +7,11 @@ becomes exactly that moment. A timer that still waits fires at the new moment in
 non-interrupting timer that already fired (the escalation is under way) keeps what it started; extending then
 moves the deadline the task shows, and no second escalation follows.
 
+A legal deadline (a timer with the property `wettelijke_termijn`, engine.suspension) moves its data fields with it
+(`deadline`, `uiterste_datum`: they take the new moment, or its date), and its timer property `verlenging_max` (an ISO
+duration, `P2M` for art. 12 lid 3 AVG) bounds the total extension of the case's legal deadline: every extension of
+a legal deadline counts (the audit log keeps them), a pause does not (it moves the deadline, not the term).
+
 Who may: coordinators and managers, and the procesregisseur who works on the case (the procesregisseur directs the
 process and "komt tot vooruitgang als het proces stagneert"). A task whose case the actor may not see is
 `NotFound`.
@@ -14,8 +19,9 @@ process and "komt tot vooruitgang als het proces stagneert"). A task whose case 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
@@ -27,12 +33,17 @@ from engine.assignment import open_task, record_task_event
 from engine.dates import local_moment
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.forms import required_text
+from engine.holidays import LOCAL, legal_term_end_moment
 from engine.i18n import N_, translated
 from engine.inbox import COORDINATOR_ROLES
-from engine.instance import ACTIVE_STATUSES
+from engine.instance import ACTIVE_STATUSES, WorkflowInstance
 from engine.models import NO_DEADLINE, AuditEvent, HumanTask, Instance, User
 from engine.projection import deadline_timers, task_due_at, timer_moment
 from engine.runtime import Runtime
+from engine.spiff import LEGAL_DEADLINE, SUSPENDED_SINCE, is_legal_deadline, timer_due
+
+#: Timer property: the most a legal deadline may be extended in total (ISO duration, `P2M`).
+EXTENSION_MAX = "verlenging_max"
 
 #: Who directs a case's process and so may move its deadlines (when they work on the case).
 DIRECTING_ROLES = frozenset({"procesregisseur"})
@@ -43,6 +54,17 @@ _NO_DEADLINE = N_("Deze taak heeft geen termijn; er is niets te verlengen.")
 _NO_MOMENT = N_("Vul een geldige datum en tijd in.")
 _IN_THE_PAST = N_("Kies een moment in de toekomst.")
 _NOT_LATER = N_("Kies een moment na de huidige termijn (%(moment)s).")
+_BEYOND_MAX = N_(
+    "Deze wettelijke termijn mag in totaal ten hoogste %(maximum)s worden verlengd: kies uiterlijk %(moment)s."
+)
+_PAUSED = N_("De wettelijke termijn van deze zaak is opgeschort; hervat hem eerst.")
+_UNITS = {
+    "Y": (N_("%(n)s jaar"), N_("%(n)s jaar")),
+    "M": (N_("%(n)s maand"), N_("%(n)s maanden")),
+    "W": (N_("%(n)s week"), N_("%(n)s weken")),
+    "D": (N_("%(n)s dag"), N_("%(n)s dagen")),
+}
+_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 
 
 @dataclass(frozen=True)
@@ -148,17 +170,94 @@ def extend_deadline(
         fields["until"] = [translated(_NOT_LATER, moment=local_moment(previous))]
     if fields or until is None:
         raise InvalidInput("De termijn is niet verlengd.", fields)
+    legal = [t for t in timers if is_legal_deadline(t.task_spec)]
+    if legal and instance.workflow.data.get(SUSPENDED_SINCE) is not None:
+        raise InvalidInput(_PAUSED, {"until": [_PAUSED]})
+    if legal and (beyond := _beyond_maximum(session, instance, legal, previous, until)):
+        raise InvalidInput("De termijn is niet verlengd.", {"until": [beyond]})
     for timer in timers:
         if _moment(timer) < until:
             _move(timer, until)
+    _move_fields(instance, legal, until)
     runtime.save(session, instance, actor=actor, failure=None, progressed=False)
-    # The projection writes new inbox rows only: the rows of tasks that stay open get their new deadline here.
-    for ready in instance.ready_human_tasks:
-        row = session.get(HumanTask, str(ready.id))
-        if row is not None and row.due_at != (due := task_due_at(ready)):
-            row.due_at, row.due_sort = due, due or NO_DEADLINE
-    details = {"from": previous.isoformat(), "to": until.isoformat(), "reason": reason}
+    refresh_due_dates(session, instance)
+    details: dict[str, Any] = {"from": previous.isoformat(), "to": until.isoformat(), "reason": reason}
+    if legal:
+        details["legal"] = True
     summary = f"Extended the deadline of '{task.name}' from {previous.isoformat()} to {until.isoformat()}: {reason}"
     record_task_event(session, actor, "extend", task, summary, at=at, details=details)
     session.flush()
     return Deadline(task=task, instance=instance.row, due_at=until, fired=False)
+
+
+def refresh_due_dates(session: Session, instance: WorkflowInstance) -> None:
+    """Give the inbox rows of tasks that stayed open their current deadline (the projection writes new rows only)."""
+    for ready in instance.ready_human_tasks:
+        row = session.get(HumanTask, str(ready.id))
+        if row is not None and row.due_at != (due := task_due_at(ready)):
+            row.due_at, row.due_sort = due, due or NO_DEADLINE
+
+
+def duration_label(value: str) -> str:
+    """An ISO duration as people read it (`P2M` → "2 maanden"), in the current language; else as it is."""
+    match = _DURATION.match(value.strip().upper())
+    if match is None or not any(match.groups()):
+        return value
+    parts = [
+        translated(_UNITS[unit][0 if int(number) == 1 else 1], n=int(number))
+        for unit, number in zip("YMWD", match.groups(), strict=True)
+        if number
+    ]
+    return " ".join(parts)
+
+
+def _extended_so_far(session: Session, instance_id: int) -> timedelta:
+    """How far the case's legal deadline was extended before (the audit log's legal extensions)."""
+    total = timedelta()
+    events = session.scalars(
+        select(AuditEvent.details).where(AuditEvent.instance_id == instance_id, AuditEvent.action == "extend")
+    )
+    for details in events:
+        if details and details.get("legal"):
+            total += datetime.fromisoformat(details["to"]) - datetime.fromisoformat(details["from"])
+    return total
+
+
+def _beyond_maximum(
+    session: Session, instance: WorkflowInstance, legal: list[Any], previous: datetime, until: datetime
+) -> str | None:
+    """Why extending the legal deadline to `until` is refused (beyond `verlenging_max`), or None."""
+    maxima = [str(p[EXTENSION_MAX]) for t in legal if EXTENSION_MAX in (p := t.task_spec.extensions["properties"])]
+    if not maxima:
+        return None  # the process sets no maximum
+    maximum = min(maxima, key=lambda m: timer_due(m, previous) - previous)
+    base = previous - _extended_so_far(session, instance.row.id)
+    latest = legal_term_end_moment(timer_due(maximum, base.astimezone(LOCAL))).astimezone(UTC)
+    if until <= latest:
+        return None
+    return translated(_BEYOND_MAX, maximum=duration_label(maximum), moment=local_moment(latest))
+
+
+def _move_fields(instance: WorkflowInstance, legal: list[Any], until: datetime) -> None:
+    """The data fields the legal-deadline timers name take the new moment (a date field: its Dutch date)."""
+    from engine.suspension import move_data_fields  # suspension builds on this module
+
+    names: list[str] = []
+    for timer in legal:
+        value = str(timer.task_spec.extensions["properties"][LEGAL_DEADLINE])
+        names += [n.strip() for n in value.split(",") if n.strip() and n.strip().lower() != "ja"]
+
+    def moved(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if len(value) == 10:
+            return until.astimezone(LOCAL).date().isoformat()
+        try:
+            current = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if current.tzinfo is None:
+            return until.astimezone(LOCAL).replace(tzinfo=None).isoformat()
+        return until.astimezone(current.tzinfo).isoformat()
+
+    move_data_fields(instance, list(dict.fromkeys(names)), moved)

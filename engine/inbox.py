@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.errors import InvalidInput, NotFound, PermissionDenied
-from engine.models import HumanTask, SavedFilter, User
+from engine.models import DeadlinePause, HumanTask, SavedFilter, User
 from engine.privacy.organisations import role_queues
 from engine.privacy.visibility import confidential_parameters, confidential_task_clause
 
@@ -25,6 +25,9 @@ COORDINATOR_ROLES = frozenset({"coordinator", "manager"})
 TEAM_CASE_READERS = frozenset({"coordinator"})
 
 Tab = Literal["mine", "open", "team"]
+#: The task's case has its legal deadlines paused (`engine.suspension`).
+_PAUSED = exists().where(DeadlinePause.instance_id == HumanTask.instance_id, DeadlinePause.ended_at.is_(None))
+
 Due = Literal["overdue", "week", "none"]
 Sort = Literal["due", "received", "case", "process"]
 TABS: tuple[Tab, ...] = ("mine", "open", "team")
@@ -248,6 +251,7 @@ def _statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
         conditions.append(HumanTask.gemeente == bindparam("gemeente"))
     if shape.due == "overdue":
         conditions.append(HumanTask.due_at < bindparam("now"))
+        conditions.append(~_PAUSED)  # a case whose legal deadlines are paused is not late
     elif shape.due == "week":
         conditions.append(HumanTask.due_at <= bindparam("week"))
     elif shape.due == "none":

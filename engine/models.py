@@ -594,3 +594,21 @@ class ReportPrognosis(Base):
     waarde: Mapped[int] = mapped_column(Integer)
     set_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     set_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DeadlinePause(Base):
+    """One pause (opschorting) of a case's legal deadlines, with its reason; open while `ended_at` is None.
+
+    At most one pause of an instance is open at a time (`engine.suspension`); resuming moves the legal-deadline
+    timers by the paused time.
+    """
+
+    __tablename__ = "deadline_pauses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

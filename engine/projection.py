@@ -21,7 +21,7 @@ from engine.instance import ACTIVE_STATUSES, WorkflowInstance
 from engine.models import NO_DEADLINE, HumanTask, Instance, User, task_audience
 from engine.privacy.organisations import gemeente_scope, task_scope
 from engine.privacy.visibility import is_secret
-from engine.spiff import is_clocked_timer, role_key, timer_due_at
+from engine.spiff import SUSPENDED_SINCE, is_clocked_timer, is_legal_deadline, is_warning_timer, role_key, timer_due_at
 from engine.substitutions import active_substitution, cover_access, cover_details
 
 _DROP_TASKS = (
@@ -61,6 +61,8 @@ def project(
 ) -> None:
     """Rewrite the instance's inbox rows from its READY human tasks (Core statements: this is the hot path)."""
     row = instance.row
+    if row.next_timer_due_at is not None and instance.workflow.data.get(SUSPENDED_SINCE) is not None:
+        row.next_timer_due_at = next_timer_while_paused(instance)
     wanted = {} if row.status not in ACTIVE_STATUSES else {str(t.id): t for t in ready}
     existing = instance.projected_ids
     if existing - set(wanted):
@@ -161,6 +163,20 @@ def inbox_fields(spec: Any) -> dict[str, Any]:
     }
 
 
+def next_timer_while_paused(instance: WorkflowInstance) -> datetime | None:
+    """The case's next timer moment while its legal deadlines are paused: its other timers only (a paused legal
+    deadline cannot fire, so the timer job need not look at the case for it)."""
+    moments = [
+        moment
+        for workflow in [instance.workflow, *instance.workflow.subprocesses.values()]
+        for task in workflow.get_tasks(state=TaskState.WAITING)
+        if is_clocked_timer(task.task_spec)
+        and not is_legal_deadline(task.task_spec)
+        and (moment := timer_moment(task)) is not None
+    ]
+    return min(moments) if moments else None
+
+
 def deadline_timers(task: Any) -> list[Any]:
     """The clocked timers that set `task`'s deadline: attached to it or to an enclosing step (waiting or fired).
 
@@ -168,7 +184,7 @@ def deadline_timers(task: Any) -> list[Any]:
     date of every task inside it: the parallel branches of a sub-process or called process, the parallel instances
     of a multi-instance task and the rounds of a loop (whose instances are children of the loop activity). A timer
     that already fired still names the deadline: a task that opens after its deadline passed shows as overdue, not
-    as a task without a deadline.
+    as a task without a deadline. A warning timer (property `waarschuwing`) warns before the deadline; it is none.
     """
     timers: list[Any] = []
     while task is not None:
@@ -183,6 +199,7 @@ def deadline_timers(task: Any) -> list[Any]:
                 if sibling is not task
                 and sibling.state in (TaskState.WAITING, TaskState.COMPLETED)
                 and is_clocked_timer(sibling.task_spec)
+                and not is_warning_timer(sibling.task_spec)
                 and timer_moment(sibling) is not None
             ]
         around = getattr(task.workflow, "parent_task_id", None)

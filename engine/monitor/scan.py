@@ -4,13 +4,15 @@
   no progress for longer than its process norm (`instances.stall_at`) and has no timer that will move it;
 * **overdue** — a task's deadline (`human_tasks.due_at`, also inherited from a sub-process) passed or passes within
   the warning window, or a timer is due but has not fired (`instances.next_timer_due_at`: the timer job is behind);
-* **incident** — an instance in `error`, with the element and the message.
+* **incident** — an instance in `error`, with the element and the message;
+* **paused** — a case whose legal deadlines are paused (opschorting, engine.suspension), since when and why; its
+  tasks are not overdue while it is paused.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -18,12 +20,16 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.errors import PermissionDenied
-from engine.models import HumanTask, Instance, ProcessVersion, User
+from engine.models import DeadlinePause, HumanTask, Instance, ProcessVersion, User
 
-Category = Literal["stalled", "overdue", "incident"]
-CATEGORIES: tuple[Category, ...] = ("stalled", "overdue", "incident")
+Category = Literal["stalled", "overdue", "incident", "paused"]
+CATEGORIES: tuple[Category, ...] = ("stalled", "overdue", "incident", "paused")
 #: Reasons a row is listed, as stable codes (the UI and the CLI turn them into words).
-Reason = Literal["task_norm", "instance_norm", "deadline_passed", "deadline_near", "timer_not_fired", "error"]
+Reason = Literal[
+    "task_norm", "instance_norm", "deadline_passed", "deadline_near", "timer_not_fired", "error", "deadline_paused"
+]
+#: A task of a case whose legal deadlines are paused is not overdue.
+_NOT_PAUSED = ~exists().where(DeadlinePause.instance_id == HumanTask.instance_id, DeadlinePause.ended_at.is_(None))
 
 #: Who sees the monitor: managers, and coordinators for the team they coordinate.
 MONITOR_ROLES = frozenset({"manager", "coordinator"})
@@ -258,7 +264,7 @@ def overdue(
     rows = [
         _task_row(task, assignee, "overdue", "deadline_passed" if task.due_at <= now else "deadline_near", task.due_at)
         for task, assignee in session.execute(
-            _task_query(HumanTask.due_at <= now + warning, filters, HumanTask.due_at)
+            _task_query(and_(HumanTask.due_at <= now + warning, _NOT_PAUSED), filters, HumanTask.due_at)
         ).tuples()
     ]
     if filters.element is None and filters.role is None:
@@ -274,6 +280,29 @@ def overdue(
             .limit(filters.limit)
         )
         rows += [_instance_row(i, names, "overdue", "timer_not_fired") for i in session.scalars(late)]
+    return rows
+
+
+def paused(session: Session, *, filters: MonitorFilter = MonitorFilter()) -> list[MonitorRow]:
+    """Cases whose legal deadlines are paused: since when, and their earliest open deadline."""
+    if filters.role is not None or filters.element is not None:
+        return []
+    names = _process_names(session)
+    earliest = (
+        select(func.min(HumanTask.due_at)).where(HumanTask.instance_id == Instance.id).correlate(Instance)
+    ).scalar_subquery()
+    query = (
+        select(Instance, DeadlinePause, earliest)
+        .join(DeadlinePause, and_(DeadlinePause.instance_id == Instance.id, DeadlinePause.ended_at.is_(None)))
+        .where(Instance.status.in_(_ACTIVE), *_instance_filters(filters))
+        .order_by(DeadlinePause.started_at, Instance.id)
+        .limit(filters.limit)
+    )
+    rows = []
+    for instance, pause, due in session.execute(query).tuples():
+        row = _instance_row(instance, names, "paused", "deadline_paused")
+        # The reason stays on the case page: it may tell about the person (need-to-know), the Bewaking does not.
+        rows.append(replace(row, waiting_since=pause.started_at, due_at=due))
     return rows
 
 
@@ -310,6 +339,8 @@ def monitor_rows(
         rows += overdue(session, now=now, warning=warning, filters=filters)
     if filters.category in (None, "incident"):
         rows += incidents(session, filters=filters)
+    if filters.category in (None, "paused"):
+        rows += paused(session, filters=filters)
     return sorted(rows, key=_SORTS[filters.sort])
 
 
@@ -319,7 +350,10 @@ def monitor_counts(session: Session, *, now: datetime, warning: timedelta = DEFA
     by_process: Counter[str] = Counter()
     by_step: Counter[tuple[str, str]] = Counter()
     step_names: dict[tuple[str, str], str] = {}
-    task_conditions = {"stalled": HumanTask.norm_due_at <= now, "overdue": HumanTask.due_at <= now + warning}
+    task_conditions = {
+        "stalled": HumanTask.norm_due_at <= now,
+        "overdue": and_(HumanTask.due_at <= now + warning, _NOT_PAUSED),
+    }
     for category, condition in task_conditions.items():
         grouped = (
             select(HumanTask.process_key, HumanTask.element_id, func.max(HumanTask.name), func.count())
@@ -335,6 +369,10 @@ def monitor_counts(session: Session, *, now: datetime, warning: timedelta = DEFA
         "stalled": and_(*_quiet_instance(now)),
         "overdue": and_(Instance.next_timer_due_at <= now - TIMER_GRACE, Instance.status.in_(_ACTIVE)),
         "incident": Instance.status == "error",
+        "paused": and_(
+            Instance.status.in_(_ACTIVE),
+            exists().where(DeadlinePause.instance_id == Instance.id, DeadlinePause.ended_at.is_(None)),
+        ),
     }
     for category, condition in instance_conditions.items():
         grouped_instances = select(Instance.process_key, func.count()).where(condition).group_by(Instance.process_key)

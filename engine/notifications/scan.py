@@ -12,12 +12,13 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from engine.instance import ERROR
 from engine.models import (
     AuditEvent,
+    DeadlinePause,
     HumanTask,
     Instance,
     JobMark,
@@ -117,6 +118,7 @@ def _task_notifications(
         select(*_TASK_COLUMNS).where(
             HumanTask.due_at <= now + warning,
             or_(HumanTask.due_at > since, HumanTask.created_at > since),
+            ~exists().where(DeadlinePause.instance_id == HumanTask.instance_id, DeadlinePause.ended_at.is_(None)),
         )
     ).all()
     holders = _role_holders(session, (t.role for t in [*new, *deadlines] if t.role and t.assignee_id is None))

@@ -35,6 +35,7 @@ from engine.forms import required_text
 from engine.instance import TERMINATED
 from engine.models import (
     AuditEvent,
+    DeadlinePause,
     DestructionList,
     DestructionListItem,
     HumanTask,
@@ -63,6 +64,7 @@ TOUCHED_TABLES = (
     "participants",
     "notifications",
     "retention_extensions",
+    "deadline_pauses",
     "audit_events",
 )
 
@@ -161,6 +163,7 @@ def _remove_person(session: Session, instance_id: int, at: datetime) -> dict[str
             ("participants", Participant),
             ("notifications", Notification),
             ("retention_extensions", RetentionExtension),
+            ("deadline_pauses", DeadlinePause),  # their reasons are free text about the person
         )
     }
     removed["audit_events_redacted"] = _count(

@@ -7,14 +7,16 @@ The clock starts on Monday 2 March 2026, 09:00 in Breda. Summer time starts on 2
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from engine.dates import AMSTERDAM
 from engine.errors import PermissionDenied
 from engine.models import AuditEvent, HumanTask
+from engine.suspension import resume_deadlines, suspend_deadlines
 from tests.processes.harness import ProcessDriver, days, start_roles
 
 VERZOEK = {
@@ -129,11 +131,45 @@ def test_inzage__the_deadline_is_one_month_after_receipt_and_shown_on_every_task
 
 
 def test_inzage__a_request_received_on_31_january_is_due_on_28_february(driver: ProcessDriver) -> None:
-    instance = receive(driver, ontvangen="2026-01-31")
+    instance = receive(driver, ontvangen="2025-01-31")  # 28-02-2025 is a Friday
 
-    assert driver.data(instance)["uiterste_datum"] == "2026-02-28"
+    assert driver.data(instance)["uiterste_datum"] == "2025-02-28"
     driver.advance(timedelta(seconds=1))
     assert driver.open(instance) == {"Task_identiteit", "Task_escalatie"}, "already overdue: escalate at once"
+
+
+def test_inzage__a_term_ending_on_a_sunday_ends_on_the_next_working_day(driver: ProcessDriver) -> None:
+    driver.clock.set(datetime(2027, 1, 28, 10, tzinfo=AMSTERDAM))
+    instance = receive(driver, ontvangen="2027-01-28")  # one month on: Sunday 28-02-2027
+
+    data = driver.data(instance)
+    assert (data["uiterste_datum"], data["deadline"]) == ("2027-03-01", "2027-03-01T23:59:59+01:00")
+    assert driver.task(instance, "Task_identiteit").due_at == datetime(2027, 3, 1, 23, 59, 59, tzinfo=AMSTERDAM)
+
+
+def test_inzage__waiting_for_the_id_pauses_the_term_and_resuming_moves_it(driver: ProcessDriver) -> None:
+    instance = receive(driver)
+    walk(driver, instance, ("Task_identiteit", ID_NIET_OK), ("Task_id_opvragen", ID_OPVRAGEN))
+    fenna = driver.user("privacyfunctionaris")
+    with driver.db.transaction() as session:
+        suspend_deadlines(
+            session, driver.runtime, instance_id=instance, actor=fenna, reason="Wacht op ID", at=driver.clock.now()
+        )
+
+    driver.advance(timedelta(days=40))  # 11-04-2026: long past 02-04
+    assert driver.open(instance) == {"Task_identiteit"}, "no escalation while paused"
+    with driver.db.transaction() as session:
+        resume_deadlines(
+            session, driver.runtime, instance_id=instance, actor=fenna, reason="ID ontvangen", at=driver.clock.now()
+        )
+
+    data = driver.data(instance)  # 02-04 + 40 days = Tuesday 12-05-2026
+    assert (data["uiterste_datum"], data["deadline"]) == ("2026-05-12", "2026-05-12T23:59:59+02:00")
+    assert driver.task(instance, "Task_identiteit").due_at == datetime(2026, 5, 12, 23, 59, 59, tzinfo=AMSTERDAM)
+    assert driver.advance(timedelta(seconds=1)) == [], "nothing fires on resume"
+    assert driver.advance(timedelta(days=31)) == [], "12-05 09:00: still within the moved term"
+    driver.advance(timedelta(days=1))
+    assert driver.open(instance) == {"Task_identiteit", "Task_escalatie"}
 
 
 def test_inzage__granted_access_request_ends_with_the_decision_letter_sent(driver: ProcessDriver) -> None:

@@ -1,4 +1,5 @@
-"""Termijn verlengen: a coordinator, manager or the case's procesregisseur moves an open task's deadline.
+"""Termijn verlengen: a coordinator, manager or the case's procesregisseur moves an open task's deadline; and
+opschorten: whoever may (engine.suspension) pauses and resumes a case's legal deadlines with a reason.
 
 The engine (engine.deadlines) decides who may and validates; this page shows the current deadline, asks for the new
 moment (date and time, Dutch time) and a reason, and keeps what was typed when something is refused.
@@ -6,7 +7,7 @@ moment (date and time, Dutch time) and a reason, and keeps what was typed when s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -16,6 +17,7 @@ from flask_login import current_user, login_required
 from engine.dates import local_moment, typed_moment
 from engine.deadlines import deadline, extend_deadline, may_extend
 from engine.errors import InvalidInput
+from engine.suspension import PauseState, authorize, may_suspend, open_pauses, resume_deadlines, suspend_deadlines
 from web.services import me, now, reader, runtime, transaction
 
 bp = Blueprint("deadlines", __name__)
@@ -79,3 +81,79 @@ def store(task_id: str) -> ResponseReturnValue:
     assert extended.due_at is not None
     flash(_("Termijn verlengd tot %(moment)s", moment=local_moment(extended.due_at)), "success")
     return redirect(url_for("cases.case", instance_id=instance_id))
+
+
+# --- Opschorten: pausing and resuming a case's legal deadlines (engine.suspension) ------------------------------
+
+
+@bp.app_template_global("deadline_pause")
+def deadline_pause(instance_id: int) -> PauseState | None:
+    """The case's open pause of its legal deadlines, if any (the open pauses are read once per request)."""
+    if not current_user.is_authenticated:
+        return None
+    if "_zvh_pauses" not in g:
+        with reader() as session:
+            g._zvh_pauses = open_pauses(session)
+    pauses: dict[int, PauseState] = g._zvh_pauses
+    return pauses.get(instance_id)
+
+
+@bp.app_template_global("may_pause_deadlines")
+def may_pause_deadlines(instance_id: int) -> bool:
+    """Whether the signed-in user may pause and resume this case's legal deadlines (asked once per case and
+    request)."""
+    if not current_user.is_authenticated:
+        return False
+    answers: dict[int, bool] = g.setdefault("_zvh_may_pause", {})
+    if instance_id not in answers:
+        with reader() as session:
+            answers[instance_id] = may_suspend(session, me(), instance_id, at=now())
+    return answers[instance_id]
+
+
+def _suspension_page(
+    instance_id: int, values: Mapping[str, str], errors: Mapping[str, list[str]], status: int = 200
+) -> tuple[str, int]:
+    with reader() as session:
+        row = authorize(session, me(), instance_id, now())
+        case_number, process_name = row.case_number, row.process_version.name
+    page = render_template(
+        "deadlines/suspension.html",
+        instance_id=instance_id,
+        case_number=case_number,
+        process_name=process_name,
+        values=values,
+        errors=errors,
+    )
+    return page, status
+
+
+@bp.get("/zaken/<int:instance_id>/opschorting")
+@login_required
+def suspension(instance_id: int) -> ResponseReturnValue:
+    return _suspension_page(instance_id, {}, {})
+
+
+def _pause_or_resume(instance_id: int, action: Callable[..., object], done: str) -> ResponseReturnValue:
+    form = request.form
+    try:
+        with transaction() as session:
+            action(session, runtime(), instance_id=instance_id, actor=me(), reason=form.get("reden", ""), at=now())
+    except InvalidInput as refused:
+        return _suspension_page(instance_id, form.to_dict(), refused.fields or {"reason": [refused.message]}, 422)
+    flash(done, "success")
+    return redirect(url_for("cases.case", instance_id=instance_id))
+
+
+@bp.post("/zaken/<int:instance_id>/opschorten")
+@login_required
+def suspend(instance_id: int) -> ResponseReturnValue:
+    """Pause the case's legal deadlines; an empty reason re-renders the form with what was typed (422)."""
+    return _pause_or_resume(instance_id, suspend_deadlines, _("Wettelijke termijn opgeschort"))
+
+
+@bp.post("/zaken/<int:instance_id>/hervatten")
+@login_required
+def resume(instance_id: int) -> ResponseReturnValue:
+    """Resume the case's legal deadlines, moved by the paused days."""
+    return _pause_or_resume(instance_id, resume_deadlines, _("Wettelijke termijn hervat; de termijn is verschoven"))

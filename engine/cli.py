@@ -20,7 +20,7 @@ from engine.accounts import account_review
 from engine.audit import AccessContext, events_for_instance, set_access
 from engine.clock import SYSTEM_CLOCK, as_utc
 from engine.config import Settings
-from engine.db import Database
+from engine.db import Database, session_keys
 from engine.demo import (
     DEMO_PASSWORD,
     create_demo_users,
@@ -30,7 +30,7 @@ from engine.demo import (
     mark_demo_database,
     roles_in_use,
 )
-from engine.errors import InvalidInput, NotFound, ZvhError
+from engine.errors import InvalidInput, NotFound, PermissionDenied, ZvhError
 from engine.inbox import list_tasks
 from engine.jobs import EmbeddedJobLoop
 from engine.migrate import upgrade_to_head
@@ -39,6 +39,8 @@ from engine.models import Instance
 from engine.monitor import CATEGORIES, MonitorFilter, monitor_rows
 from engine.monitor.instances import INSTANCE_STATUSES, InstanceRow, list_instances
 from engine.present import audit_dict, instance_dict, task_dict, user_dict, version_dict
+from engine.privacy.accesslog import record_refusal
+from engine.privacy.bekendheid import OBJECT_TYPE, check_known
 from engine.privacy.chain import anchor_chain, read_anchors, verify_chain
 from engine.registry import deploy_file, list_processes
 from engine.reports.facts import backfill_facts
@@ -404,6 +406,7 @@ _REASONS = {
     "deadline_near": "deadline within the warning window",
     "timer_not_fired": "timer due but not fired",
     "error": "engine error",
+    "deadline_paused": "legal deadline paused",
 }
 
 
@@ -675,6 +678,37 @@ def serve(ctx: Context, host: str, port: int, app_spec: str) -> None:
     gc.freeze()
     click.echo(f"ZVH Regie on http://{host}:{port}/ ({'embedded' if ctx.settings.embedded else 'with Redis'})")
     waitress.serve(app, host=host, port=port, threads=8, ident="zvh-regie")
+
+
+@main.command()
+@click.argument("bsn")
+@click.option("--as", "username", required=True, help="Who asks: a screener, triagetafel, procesregisseur, ….")
+@click.option("--reden", "reason", default="Bekendheidscheck via de opdrachtregel", show_default=True)
+@command_output
+@pass_context
+def bekend(ctx: Context, bsn: str, username: str, reason: str) -> tuple[Any, str, int]:
+    """Is the person with this BSN known to the ZVH, and whom to contact (logged; exit 2 when not answered)."""
+    try:
+        with ctx.db.transaction() as session:
+            answer = check_known(
+                session,
+                keys=session_keys(session),
+                asker=get_user(session, username),
+                reason=reason,
+                bsn=bsn,
+                at=SYSTEM_CLOCK.now(),
+            )
+    except ZvhError as error:
+        if isinstance(error, PermissionDenied):
+            with ctx.db.transaction() as session:
+                user = get_user(session, username)
+                record_refusal(session, user=user, object_type=OBJECT_TYPE, object_id="bekend", at=SYSTEM_CLOCK.now())
+        fields = [f"  {field}: {text}" for field, texts in getattr(error, "fields", {}).items() for text in texts]
+        return error.as_dict(), "\n".join([f"Fout: {error.message}", *fields]), 2
+    if not answer.known:
+        return answer.as_dict(), "Niet bekend bij het Zorg- en Veiligheidshuis.", 0
+    contacts = [f"  {contact.naam} ({contact.organisatie})" for contact in answer.contacts]
+    return answer.as_dict(), "\n".join(["Bekend bij het Zorg- en Veiligheidshuis. Neem contact op met:", *contacts]), 0
 
 
 # Registered last: the module builds on the helpers above.

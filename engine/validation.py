@@ -25,11 +25,12 @@ from engine.context import CONTEXT_PROPERTY, REPEAT_PROPERTY, parse_context, par
 from engine.errors import DeploymentRefused, Problem
 from engine.forms import Form, check_schema
 from engine.monitor.norms import parse_norm
+from engine.privacy.bekendheid import PROPERTY as CHECK_PROPERTY
 from engine.privacy.organisations import SCOPE_PROPERTY, Scope, parse_scope
 from engine.privacy.retention_rules import parse_from_fields, parse_period
 from engine.reports.facts import ReportMark, parse_mark
 from engine.sandbox import Mode, check_compiles
-from engine.spiff import ZvhParser, role_key
+from engine.spiff import ZvhParser, lane_role
 
 #: Element ids SpiffWorkflow uses for its own task specs; a BPMN element with such an id breaks the spec.
 RESERVED_IDS = frozenset({"Start", "End", "Root", "StartEventSplit", "StartEventJoin"})
@@ -196,8 +197,9 @@ def _lane_scopes(roots: Iterable[etree._Element]) -> tuple[dict[str, Scope], lis
     problems: list[tuple[str | None, str]] = []
     for root in roots:
         for lane in root.xpath(".//bpmn:lane", namespaces=NS):
-            value = _element_properties(lane).get(SCOPE_PROPERTY)
-            role = role_key(lane.get("name"))
+            properties = _element_properties(lane)
+            value = properties.get(SCOPE_PROPERTY)
+            role = lane_role(lane.get("name"), properties)
             if value is None or role is None:
                 continue
             scope = parse_scope(value)
@@ -284,6 +286,22 @@ def _context_problems(roots: dict[str, etree._Element], documents: dict[str, Any
                     reason = f"context: veld:{item.ref} is not a field of any form of this process"
                     problems.append(Problem(filename, element.get("id"), reason))
     return problems
+
+
+def _check_property_problems(roots: dict[str, etree._Element], documents: dict[str, Any]) -> list[Problem]:
+    """A task's `bekendheidscheck` must name a field of the process's forms (the list of persons to check)."""
+    fields = {
+        str(key)
+        for document in documents.values()
+        if isinstance(document, dict) and isinstance(document.get("properties"), dict)
+        for key in document["properties"]
+    }
+    return [
+        Problem(filename, element.get("id"), f"bekendheidscheck: '{field}' is not a field of any form of this process")
+        for filename, root in roots.items()
+        for element in root.xpath(".//bpmn:userTask", namespaces=NS)
+        if (field := _element_properties(element).get(CHECK_PROPERTY)) is not None and field.strip() not in fields
+    ]
 
 
 _FORM_ELEMENTS = ".//bpmn:userTask | .//bpmn:manualTask | .//bpmn:startEvent"
@@ -409,6 +427,7 @@ def validate_bundle(bundle: Bundle) -> ValidatedBundle:
     broken, documents = _parse_form_files(bundle)
     problems += _form_problems(roots, broken, documents)
     problems += _context_problems(roots, documents)
+    problems += _check_property_problems(roots, documents)
     for filename, root in roots.items():
         problems += _structure_problems(root, filename)
         problems += _instruction_problems(root, filename)

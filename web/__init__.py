@@ -113,6 +113,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.api.routes import bp as api
     from web.auth.routes import bp as auth
     from web.auth.twofactor import bp as twofactor
+    from web.bekendheid.routes import bp as bekendheid
     from web.cases.routes import bp as cases
     from web.deadlines.routes import bp as deadlines
     from web.inbox.routes import bp as inbox
@@ -155,6 +156,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         retention,
         reports,
         report_exports,
+        bekendheid,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -9,8 +9,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import select
 
 from engine.cli import main
+from engine.db import Database
+from engine.models import AuditEvent
+from engine.privacy.bekendheid import ZVH
+from tests.engine.bpmn import linear, user_task, write
+from tests.engine.test_bekendheid import BSN, MELDING, OTHER_BSN, WRONG_BSN
 
 BENCH = Path(__file__).resolve().parents[1] / "fixtures" / "three-user-tasks"
 
@@ -194,3 +200,49 @@ def test_cli__users_token_revoke_and_users_disable(zvh) -> None:
     assert as_json(zvh("users", "--json"))[0]["active"] is False
     unknown = zvh("users", "disable", "niemand")
     assert unknown.exit_code == 1 and "Er is geen gebruiker met de naam 'niemand'" in unknown.stderr
+
+
+def test_cli__bekend_says_whether_a_person_is_known_and_refuses_a_wrong_bsn(
+    zvh, tmp_path: Path, database_url: str
+) -> None:
+
+    zvh("init")
+    write(tmp_path, "melding.json", MELDING)
+    bpmn = write(tmp_path, "bekend.bpmn", linear(user_task("T1", "Melding", "melding"), process_id="bekend"))
+    assert zvh("deploy", str(bpmn)).exit_code == 0
+    zvh("users", "add", "pia", "--role", "procesregisseur", "--name", "Pia Regie", "--organisation", "zvh")
+    zvh("users", "add", "sam", "--role", "screener", "--organisation", "zvh")
+    zvh("users", "add", "mo", "--role", "melder", "--organisation", "politie")
+    zvh("start", "bekend", "--as", "pia")
+    task_id = as_json(zvh("tasks", "--as", "pia", "--json"))[0]["id"]
+    persons = json.dumps({"betrokkenen": [{"naam": "Yvo Bekendtest", "bsn": BSN}]})
+    assert zvh("complete", task_id, "--as", "pia", "--data", persons).exit_code == 0
+
+    known = zvh("bekend", BSN, "--as", "sam", "--reden", "Screening melding", "--json")
+    assert known.exit_code == 0
+    assert as_json(known) == {"bekend": True, "contacten": [{"naam": "Pia Regie", "organisatie": ZVH}]}
+    assert "Pia Regie (Zorg- en Veiligheidshuis De Baronie)" in zvh("bekend", BSN, "--as", "sam").stdout
+    unknown = zvh("bekend", OTHER_BSN, "--as", "sam")
+    assert unknown.exit_code == 0 and unknown.stdout.strip() == "Niet bekend bij het Zorg- en Veiligheidshuis."
+
+    wrong = zvh("bekend", WRONG_BSN, "--as", "sam", "--json")
+    assert wrong.exit_code == 2 and as_json(wrong)["fields"] == {
+        "bsn": ["Geen geldig BSN: negen cijfers die voldoen aan de elfproef."]
+    }
+    nobody = zvh("bekend", BSN, "--as", "niemand")
+    assert nobody.exit_code == 2 and "Er is geen gebruiker met de naam 'niemand'" in nobody.stdout
+    partner = zvh("bekend", BSN, "--as", "mo")
+    assert partner.exit_code == 2 and "Alleen medewerkers van het Zorg- en Veiligheidshuis" in partner.stdout
+    database = Database(database_url)
+    with database.reader() as session:
+        logged = session.execute(
+            select(AuditEvent.actor, AuditEvent.action, AuditEvent.outcome, AuditEvent.person_key)
+            .where(AuditEvent.object_type == "persoon")
+            .order_by(AuditEvent.id)
+        ).all()
+    database.dispose()
+    assert [row[:3] for row in logged] == [
+        *[("sam", "bekendheidscheck", "allowed")] * 3,
+        ("mo", "view", "refused"),
+    ]
+    assert logged[0].person_key and logged[0].person_key == logged[1].person_key != BSN

@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 
 from engine.access import visible_instance
 from engine.context import in_form_order, is_repeated_round, starts_empty, task_context
+from engine.db import session_keys
 from engine.drafts import discard_start_draft, load_draft, save_draft
 from engine.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from engine.forms import Form
@@ -21,6 +22,7 @@ from engine.inbox import InboxRow, list_tasks, may_read_team_cases, may_see_team
 from engine.models import User
 from engine.monitor.scan import MONITOR_ROLES
 from engine.privacy.accesslog import record_read
+from engine.privacy.bekendheid import PersonAnswer, check_persons, persons_field, task_reason
 from engine.privacy.visibility import case_classes, form_values, may_see_confidential, redact, redact_case_data
 from engine.registry import latest_version, load_version, startable
 from web.auth.routes import expired_user_id
@@ -86,6 +88,7 @@ def _task_context(session: Any, user: User, task_id: str, *, to_view: bool = Fal
         "sections": sections,
         "repeated": is_repeated_round(loaded, spiff_task) and starts_empty(spiff_task.task_spec),
         "classes": case_classes(session, user, loaded.row, at=now()),
+        "bekendheid_field": persons_field(spiff_task.task_spec),
         "may_reassign": may_see_team(user),
         "may_monitor": bool(user.role_keys & MONITOR_ROLES),
         "instructions": render_instructions(
@@ -93,6 +96,22 @@ def _task_context(session: Any, user: User, task_id: str, *, to_view: bool = Fal
             redact_case_data(loaded.version.forms.values(), data, user),
         ),
     }
+
+
+def _check_answers(session: Any, user: User, context: dict[str, Any]) -> list[PersonAnswer] | None:
+    """A check task's answer per person, asked (and logged) as the viewer; None for other tasks."""
+    field, instance = context["bekendheid_field"], context["instance"]
+    if field is None:
+        return None
+    return check_persons(
+        session,
+        keys=session_keys(session),
+        asker=user,
+        reason=task_reason(context["task"].name, instance.case_number),
+        persons=context["data"].get(field),
+        exclude_case=instance.case_number,
+        at=now(),
+    )
 
 
 def _form_values(form: Form, data: dict[str, Any], *, repeated: bool = False) -> dict[str, Any]:
@@ -155,6 +174,7 @@ def task(task_id: str) -> ResponseReturnValue:
         record_read(
             session, user=user, instance_id=context["instance"].id, object_type="task", task_id=task_id, at=now()
         )
+        context["bekendheid"] = _check_answers(session, user, context)
     if context["read_only"]:
         form = context["form"]
         shown = in_form_order(form, redact(form, _form_values(form, context["data"]), user, classes=context["classes"]))

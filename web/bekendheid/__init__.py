@@ -1,0 +1,1 @@
+"""The Bekendheidscheck page: is a person known to the ZVH, and whom to contact."""

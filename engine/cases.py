@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.access import participants, visible_instance
+from engine.access import may_view, participants, visible_instance
 from engine.audit import events_for_instance
 from engine.context import WaitingTimer, all_tasks, element_names, in_form_order, waiting_timers
 from engine.context import submitted_values as submitted_values  # re-exported (engine.privacy.inzage)
@@ -38,6 +38,8 @@ TIMELINE_ACTIONS = frozenset(
         "escalate",
         "substitute",
         "extend",
+        "suspend",
+        "resume",
     }
 )
 
@@ -81,8 +83,6 @@ class CaseView:
     completed_elements: list[str]
     current_elements: list[str]
     waiting_elements: list[str]
-    follow_ups: list[Instance]
-    parent: Instance | None
     #: the names of the current steps (for the diagram's accessible label)
     current_names: list[str] = field(default_factory=list)
     #: the timers the case waits for: until when and why
@@ -188,10 +188,82 @@ def case_view(session: Session, runtime: Runtime, *, user: User, instance_id: in
         completed_elements=completed,
         current_elements=current,
         waiting_elements=waiting,
-        follow_ups=list(session.scalars(select(Instance).where(Instance.parent_instance_id == instance_id))),
-        parent=session.get(Instance, instance.parent_instance_id) if instance.parent_instance_id else None,
         current_names=[step_names.get(element, element) for element in current],
         timers=waiting_timers(loaded),
         people=names,
         error_step=step_names.get(instance.error_element, instance.error_element) if instance.error_element else None,
+    )
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    """One instance in a case's chain of hand-overs, as the viewer may know it.
+
+    An instance the viewer may not see (need-to-know, vertrouwelijkheid, destroyed) keeps only its place in the chain:
+    no process, status or dates.
+    """
+
+    instance_id: int
+    #: how many hand-overs away from the first instance of the case
+    depth: int
+    visible: bool
+    #: the instance the viewer is looking at
+    current: bool
+    #: before the current instance (an ancestor) rather than after it
+    earlier: bool
+    process_name: str | None = None
+    status: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+def case_chain(session: Session, instance_id: int, *, user: User, at: datetime | None = None) -> list[ChainLink]:
+    """The instances linked to this one by hand-overs (parent -> follow-ups), first instance first, each follow-up
+    after the instance that handed over; need-to-know is checked per instance."""
+    instance = session.get(Instance, instance_id)
+    if instance is None:
+        raise NotFound("Zaak %(zaak)s bestaat niet.", zaak=instance_id)
+    # A hand-over keeps the case number, so one query finds the whole chain.
+    members = {
+        row.id: row for row in session.scalars(select(Instance).where(Instance.case_number == instance.case_number))
+    }
+    children: dict[int | None, list[Instance]] = {}
+    for row in sorted(members.values(), key=lambda r: (r.started_at, r.id)):
+        children.setdefault(row.parent_instance_id, []).append(row)
+    ancestors: set[int] = set()
+    root = instance
+    while root.parent_instance_id is not None and root.parent_instance_id in members:
+        root = members[root.parent_instance_id]
+        ancestors.add(root.id)
+    chain: list[ChainLink] = []
+
+    def visit(row: Instance, depth: int) -> None:
+        chain.append(
+            _link(session, row, user, at, depth=depth, current=row.id == instance_id, earlier=row.id in ancestors)
+        )
+        for child in children.get(row.id, []):
+            visit(child, depth + 1)
+
+    visit(root, 0)
+    return chain
+
+
+def _link(
+    session: Session, row: Instance, user: User, at: datetime | None, *, depth: int, current: bool, earlier: bool
+) -> ChainLink:
+    place = ChainLink(instance_id=row.id, depth=depth, visible=False, current=current, earlier=earlier)
+    seen = (
+        row.destroyed_at is None
+        and may_view(session, user, row.id, at=at)
+        and may_see_confidential(session, user, row, at=at)
+    )
+    if not seen:
+        return place
+    return replace(
+        place,
+        visible=True,
+        process_name=row.process_version.name,
+        status=row.status,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
     )

@@ -42,7 +42,7 @@ ACTIVITIES_2021 = [
     ("reintegratie", None, 352),
     ("bij", None, 24),
     ("isd", None, 9),
-    ("mensenhandel", None, 41),
+    ("mensenhandel", "de_baronie", 41),
     ("inzageverzoek", None, 3),
     ("datalek", "beveiligingsincident", 2),
     ("datalek", "datalek_niet_meldplichtig", 3),

@@ -48,7 +48,12 @@ UITVOERING = {
         {"maatregel": "wijkagent_informeren", "resultaat": "uitgevoerd", "uitgevoerd_op": "2026-03-17"},
     ]
 }
-AFSLUITING = {"afgesloten_op": "2026-03-25", "onrust_opgetreden": False, "evaluatie": "Alles tijdig geregeld."}
+AFSLUITING = {
+    "afgesloten_op": "2026-03-25",
+    "onrust_opgetreden": False,
+    "evaluatie": "Alles tijdig geregeld.",
+    "overdracht": "geen",
+}
 
 
 def roles(driver: ProcessDriver, instance: int) -> set[tuple[str, str | None]]:
@@ -137,3 +142,52 @@ def test_besluit__measures_not_carried_out_the_day_before_the_return_escalate(dr
     driver.complete(instance, "Task_escalatie_maatregelen")
     driver.complete(instance, "Task_maatregelen", UITVOERING)
     assert driver.open(instance) == {"Task_afsluiten"}
+
+
+# --- hand-over at the close -------------------------------------------------------------------------------------
+
+
+def closing(driver: ProcessDriver) -> int:
+    instance = at_the_burgemeester(driver)
+    driver.complete(
+        instance, "Task_besluit", {"bij_besluit": "geen_maatregelen", "motivering_besluit": "Laag risico op onrust."}
+    )
+    return instance
+
+
+def test_afsluiten__hands_the_case_over_to_procesregie_with_the_reason_and_leefgebieden(driver: ProcessDriver) -> None:
+    instance = closing(driver)
+    refused = driver.refused(instance, "Task_afsluiten", {**AFSLUITING, "overdracht": "procesregie"})
+    assert set(refused) == {"aanleiding_overdracht", "leefgebieden"}
+
+    driver.complete(
+        instance,
+        "Task_afsluiten",
+        {
+            **AFSLUITING,
+            "overdracht": "procesregie",
+            "aanleiding_overdracht": "Onrust in de wijk en meerdere problemen thuis: regie nodig.",
+            "leefgebieden": ["Wonen", "Sociaal netwerk"],
+        },
+    )
+
+    assert driver.status(instance) == "completed"
+    (child,) = driver.follow_ups(instance)
+    assert (child.process_key, child.case_number) == ("procesregie", driver.instance(instance).case_number)
+    data = driver.data(child.id)
+    assert (data["bron"], data["gemeente"], data["betrokkenen"]) == (KEY, "Etten-Leur", [KEES])
+    assert data["leefgebieden"] == ["Wonen", "Sociaal netwerk"]
+
+
+def test_afsluiten__hands_the_case_over_to_reintegratie_which_asks_the_detention_data(driver: ProcessDriver) -> None:
+    instance = closing(driver)
+    reason = "Opnieuw gedetineerd; de terugkeer moet worden voorbereid."
+
+    driver.complete(
+        instance, "Task_afsluiten", {**AFSLUITING, "overdracht": "reintegratie", "aanleiding_overdracht": reason}
+    )
+
+    (child,) = driver.follow_ups(instance)
+    assert child.process_key == "reintegratie"
+    assert driver.open(child.id) == {"Task_detentie"}
+    assert (driver.data(child.id)["aanleiding"], driver.data(child.id)["bron"]) == (reason, KEY)

@@ -59,6 +59,7 @@ UITSTROOM = {
     "afspraken_nazorg": "Klantmanager en ambulant begeleider; maandelijks overleg.",
 }
 #: The measure was imposed on 15 April 2026 and lasts at most 24 months: its last day is 14 April 2028.
+NAZORG = {"nazorg_afgerond_op": "2027-09-01", "resultaat_nazorg": "stabiel"}
 EINDE_ISD = datetime(2028, 4, 14, 23, 59, 59, tzinfo=AMSTERDAM)
 
 
@@ -97,7 +98,7 @@ def under_supervision(driver: ProcessDriver, instance: int) -> None:
 
 def finish(driver: ProcessDriver, instance: int, reden: str = "traject_afgerond") -> None:
     driver.complete(instance, "Task_uitstroom", {**UITSTROOM, "reden_uitstroom": reden})
-    driver.complete(instance, "Task_nazorg", {"nazorg_afgerond_op": "2027-09-01", "resultaat_nazorg": "stabiel"})
+    driver.complete(instance, "Task_nazorg", {**NAZORG, "overdracht": "geen"})
     assert driver.status(instance) == "completed"
 
 
@@ -268,3 +269,47 @@ def test_extramuraal__terugplaatsing_is_bounded_after_which_detention_follows(dr
 
     assert roles(driver, instance) == {("Task_reguliere_detentie", "dji")}
     assert driver.data(instance)["aantal_terugplaatsingen"] == 3
+
+
+# --- referral from triage and hand-over at the end ----------------------------------------------------------------
+
+
+def test_doorverwijzing__a_referral_from_triage_goes_to_the_selection_with_its_data(driver: ProcessDriver) -> None:
+    parent = driver.start(KEY, AANMELDING, as_role="procesregisseur")
+    actor = driver.user("triagetafel")
+    with driver.db.transaction() as session:
+        child = driver.runtime.start_follow_up(
+            session,
+            instance_id=parent,
+            message="start_isd",
+            actor=actor,
+            data={**AANMELDING, "bron": "aanmelding_triage"},
+        )
+
+    assert roles(driver, child.id) == {("Task_selectie", "procesregisseur")}
+    assert child.case_number == driver.instance(parent).case_number
+    data = driver.data(child.id)
+    assert (data["bron"], data["aanleiding"], data["gemeente"]) == (
+        "aanmelding_triage",
+        AANMELDING["aanleiding"],
+        "Breda",
+    )
+
+
+@pytest.mark.parametrize("receiver", ["procesregie", "reintegratie"])
+def test_nazorg__hands_the_case_over_at_the_end(driver: ProcessDriver, receiver: str) -> None:
+    instance = in_the_institution(driver)
+    under_supervision(driver, instance)
+    driver.complete(instance, "Task_toezicht", {"toezicht_uitkomst": "afgerond", "verslag_toezicht": "Stabiel."})
+    driver.complete(instance, "Task_uitstroom", {**UITSTROOM, "reden_uitstroom": "traject_afgerond"})
+    handover = {**NAZORG, "overdracht": receiver, "aanleiding_overdracht": "Terugval na de ISD; er is meer nodig."}
+    if receiver == "procesregie":
+        assert set(driver.refused(instance, "Task_nazorg", handover)) == {"leefgebieden"}
+        handover["leefgebieden"] = ["Wonen", "Verslaving"]
+
+    driver.complete(instance, "Task_nazorg", handover)
+
+    assert driver.status(instance) == "completed"
+    (child,) = driver.follow_ups(instance)
+    assert (child.process_key, driver.data(child.id)["bron"]) == (receiver, KEY)
+    assert driver.data(child.id)["betrokkenen"] == [PIETER]

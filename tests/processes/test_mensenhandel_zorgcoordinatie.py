@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from engine.errors import InvalidInput, PermissionDenied
+from engine.models import ReportFact
 from engine.registry import deploy_file, list_processes
 from tests.processes.harness import FORMS, ProcessDriver, days, start_roles
 
@@ -24,6 +26,7 @@ SIGNAAL = {
     "signaaldatum": "2026-03-02",
     "melder": {"organisatie": "Lokaal (wijk)team", "naam": "Wendy Wijkteam", "telefoon": "06 12345678"},
     "gemeente": "Breda",
+    "regio": "de_baronie",
     "betrokkenen": [ANA],
     "uitbuitingsvorm": "seksueel",
     "indicatoren": ["geen_beschikking_over_identiteitsbewijs", "onder_controle_van_derden"],
@@ -133,8 +136,17 @@ def in_bedenktijd(driver: ProcessDriver) -> int:
     return instance
 
 
-def care_arranged(driver: ProcessDriver, instance: int, opvang: dict[str, Any] = CATEGORALE_OPVANG) -> None:
-    walk(driver, instance, ("Task_hulpverlening", HULP), ("Task_opvang", opvang))
+WMO_OPVANG = {"opvang_grondslag": "wmo", "opvang_bevestigd_op": "2026-03-05"}
+JEUGDWET_OPVANG = {"opvang_grondslag": "jeugdwet", "opvang_bevestigd_op": "2026-03-05"}
+
+
+def care_arranged(
+    driver: ProcessDriver,
+    instance: int,
+    opvang: dict[str, Any] = CATEGORALE_OPVANG,
+    gemeente: dict[str, Any] = WMO_OPVANG,
+) -> None:
+    walk(driver, instance, ("Task_hulpverlening", HULP), ("Task_opvang", opvang), ("Task_opvang_gemeente", gemeente))
 
 
 def test_mensenhandel__a_signalling_professional_starts_the_process(driver: ProcessDriver) -> None:
@@ -281,7 +293,12 @@ def test_mensenhandel__a_dutch_minor_gets_jeugdbescherming_and_no_bedenktijd(dri
     assert driver.open(instance) == {"Task_aangifte", "Task_hulpverlening", "Task_opvang"}
     driver.complete(instance, "Task_aangifte", AANGIFTE)
     assert driver.open(instance) == {"Task_hulpverlening", "Task_opvang"}, "a Dutch victim needs no permit"
-    care_arranged(driver, instance, JEUGDOPVANG)
+    driver.complete(instance, "Task_opvang", JEUGDOPVANG)
+    assert driver.task(instance, "Task_opvang_gemeente").role == "gemeente"
+    assert set(driver.refused(instance, "Task_opvang_gemeente", {"opvang_bevestigd_op": "2026-03-05"})) == {
+        "opvang_grondslag"
+    }
+    walk(driver, instance, ("Task_opvang_gemeente", JEUGDWET_OPVANG), ("Task_hulpverlening", HULP))
 
     assert driver.open(instance) == {"Task_monitoring"}
     assert driver.instance(instance).gemeente == "Oosterhout"
@@ -357,3 +374,44 @@ def test_mensenhandel__a_complex_case_is_handed_over_to_procesregie(driver: Proc
     assert data["aanleiding"].startswith("Slachtoffer mensenhandel (seksueel): Dreiging vanuit het netwerk")
     assert data["bron"] == "mensenhandel_zorgcoordinatie"
     assert driver.tasks(child.id), "procesregie picks the case up"
+
+
+# --- referral from triage, cases from De Markiezaten ------------------------------------------------------------
+
+
+def mensenhandel_facts(driver: ProcessDriver) -> list[tuple[str | None, str | None]]:
+    with driver.db.reader() as session:
+        facts = session.scalars(select(ReportFact).where(ReportFact.kengetal == "mensenhandel"))
+        return sorted((fact.uitsplitsing, fact.gemeente) for fact in facts)
+
+
+def test_mensenhandel__a_referral_from_triage_is_completed_by_the_zorgcoordinator(driver: ProcessDriver) -> None:
+    parent = signal(driver)
+    actor = driver.user("triagetafel")
+    referral = {"gemeente": "Breda", "betrokkenen": [ANA], "aanleiding": "Signalen van uitbuiting.", "bron": "triage"}
+    with driver.db.transaction() as session:
+        child = driver.runtime.start_follow_up(
+            session, instance_id=parent, message="start_mensenhandel", actor=actor, data=referral
+        )
+    assert driver.task(child.id, "Task_signaal_aanvullen").role == "zorgcoordinator"
+    completion = {k: v for k, v in SIGNAAL.items() if k not in ("gemeente", "betrokkenen")}
+    assert set(driver.refused(child.id, "Task_signaal_aanvullen", {**completion, "regio": None})) == {"regio"}
+
+    driver.complete(child.id, "Task_signaal_aanvullen", completion)
+
+    assert driver.open(child.id) == {"Task_beoordelen"}
+    data = driver.data(child.id)
+    assert (data["bron"], data["aanleiding"], data["omschrijving"]) == (
+        "triage",
+        referral["aanleiding"],
+        SIGNAAL["omschrijving"],
+    )
+    assert mensenhandel_facts(driver) == [("de_baronie", "breda"), ("de_baronie", "breda")]
+
+
+def test_mensenhandel__a_case_from_de_markiezaten_is_counted_as_such_not_as_overig(driver: ProcessDriver) -> None:
+    overig = "Overig (zonder vaste verblijfplaats, buiten district, woonplaats geheim)"
+
+    signal(driver, {**SIGNAAL, "gemeente": overig, "regio": "de_markiezaten"})
+
+    assert mensenhandel_facts(driver) == [("de_markiezaten", "overig")]

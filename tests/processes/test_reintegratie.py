@@ -12,6 +12,7 @@ import pytest
 from engine.errors import InvalidInput, PermissionDenied
 from engine.privacy.retention import due_for_destruction
 from tests.processes.harness import ProcessDriver, days
+from tests.processes.test_bij import MELDING as BIJ_MELDING
 
 KEY = "reintegratie"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -79,6 +80,15 @@ VERNIETIGING = {
 }
 
 
+REMAND = {"pi": "PI Breda", "datum_in": "2026-02-15", "datum_uit_onbekend": True, "verlof": False}
+REFERRAL = {
+    "gemeente": "Breda",
+    "betrokkenen": [KEES],
+    "aanleiding": "Zit in voorlopige hechtenis; terugkeer naar Breda verwacht, geen woning.",
+    "bron": "aanmelding_triage",
+}
+
+
 def local(*args: int) -> datetime:
     return datetime(*args, tzinfo=AMSTERDAM)
 
@@ -109,8 +119,18 @@ def released(driver: ProcessDriver, einde: dict[str, object] | None = None) -> i
     return instance
 
 
+#: DJI's standing task to change the release date, open from the screening until a week before the release date.
+ONTSLAGDATUM = "Task_ontslagdatum"
+
+
 def roles(driver: ProcessDriver, instance: int) -> set[tuple[str, str | None]]:
-    return {(t.element_id, t.role) for t in driver.tasks(instance)}
+    """The open tasks and their roles, besides DJI's standing task to change the release date."""
+    return {(t.element_id, t.role) for t in driver.tasks(instance) if t.element_id != ONTSLAGDATUM}
+
+
+def work(driver: ProcessDriver, instance: int) -> set[str]:
+    """The open tasks besides DJI's standing task to change the release date."""
+    return driver.open(instance) - {ONTSLAGDATUM}
 
 
 # --- melding and screening -------------------------------------------------------------------------------------
@@ -148,7 +168,7 @@ def test_screening__needs_a_status_and_responsible_party_per_basisvoorwaarde(dri
 def test_screening__not_done_within_ten_days_escalates_to_the_manager(driver: ProcessDriver) -> None:
     instance = driver.start(KEY, MELDING, as_role="dji")
     driver.advance(days(10) - timedelta(seconds=1))
-    assert driver.open(instance) == {"Task_screening"}
+    assert work(driver, instance) == {"Task_screening"}
 
     driver.advance(timedelta(seconds=1))
 
@@ -157,7 +177,7 @@ def test_screening__not_done_within_ten_days_escalates_to_the_manager(driver: Pr
         ("Task_escalatie_screening", "manager"),
     }
     driver.complete(instance, "Task_escalatie_screening")
-    assert driver.open(instance) == {"Task_screening"}
+    assert work(driver, instance) == {"Task_screening"}
 
 
 # --- the five basisvoorwaarden in parallel ----------------------------------------------------------------------
@@ -172,7 +192,7 @@ def test_basisvoorwaarden__are_arranged_in_parallel_each_in_its_own_lane(driver:
 
     arrange_all(driver, instance)
 
-    assert driver.status(instance) == "waiting"
+    assert work(driver, instance) == set()
     data = driver.data(instance)
     assert all(data[field]["status"] == "geregeld" for _, field in BASISVOORWAARDEN.values())
 
@@ -182,17 +202,17 @@ def test_basisvoorwaarden__not_arranged_two_weeks_before_release_escalates(drive
     driver.complete(instance, "Task_id_bewijs", {"id_bewijs": {"status": "geregeld", "verantwoordelijke": "Gemeente"}})
     deadline = local(2026, 6, 16, 23, 59, 59)
     advance_to(driver, deadline - timedelta(seconds=1))
-    assert "Task_escalatie_basisvoorwaarden" not in driver.open(instance)
+    assert "Task_escalatie_basisvoorwaarden" not in work(driver, instance)
 
     advance_to(driver, deadline)
 
     assert ("Task_escalatie_basisvoorwaarden", "manager") in roles(driver, instance)
-    assert {"Task_onderdak", "Task_werk_inkomen", "Task_schulden", "Task_zorg"} <= driver.open(instance)
+    assert {"Task_onderdak", "Task_werk_inkomen", "Task_schulden", "Task_zorg"} <= work(driver, instance)
     driver.complete(instance, "Task_escalatie_basisvoorwaarden")
     remaining = {k: v for k, v in BASISVOORWAARDEN.items() if k != "Task_id_bewijs"}
     for task, (_, field) in remaining.items():
         driver.complete(instance, task, {field: {"status": "in_behandeling", "verantwoordelijke": "Gemeente"}})
-    assert driver.open(instance) == set()
+    assert work(driver, instance) == set()
 
 
 # --- melding einde detentie -------------------------------------------------------------------------------------
@@ -202,7 +222,7 @@ def test_einde_detentie__dji_is_asked_a_week_before_the_release_date(driver: Pro
     instance = arranging(driver)
     arrange_all(driver, instance)
     advance_to(driver, local(2026, 6, 23, 8, 59))
-    assert driver.open(instance) == set()
+    assert work(driver, instance) == set()
 
     advance_to(driver, local(2026, 6, 23, 9, 0))
 
@@ -223,7 +243,7 @@ def test_einde_detentie__no_report_by_the_release_date_goes_to_the_coordinator(d
         ("Task_ontslag_navragen", "re_integratiecoordinator"),
     }
     driver.complete(instance, "Task_ontslag_navragen")
-    assert driver.open(instance) == {"Task_melding_einde"}
+    assert work(driver, instance) == {"Task_melding_einde"}
 
 
 # --- after release ------------------------------------------------------------------------------------------------
@@ -245,7 +265,7 @@ def test_na_ontslag__a_complex_case_is_handed_over_to_procesregie_and_checked_la
         COMPLEX["aanleiding_procesregie"],
         COMPLEX["leefgebieden"],
     )
-    assert driver.status(instance) == "waiting"
+    assert work(driver, instance) == set()
     advance_to(driver, local(2026, 9, 28, 9, 0))
     assert roles(driver, instance) == {("Task_nacontrole", "re_integratiecoordinator")}
     driver.complete(instance, "Task_nacontrole", NACONTROLE)
@@ -262,7 +282,7 @@ def test_na_ontslag__a_simple_case_gets_gemeentelijke_nazorg(driver: ProcessDriv
     driver.complete(instance, "Task_nazorg", NAZORG)
     assert driver.follow_ups(instance) == []
     advance_to(driver, local(2026, 9, 28, 9, 0))
-    assert driver.open(instance) == {"Task_nacontrole"}
+    assert work(driver, instance) == {"Task_nacontrole"}
 
 
 # --- retention ------------------------------------------------------------------------------------------------------
@@ -286,7 +306,7 @@ def test_bewaartermijn__the_data_is_destroyed_and_the_case_closed(driver: Proces
     advance_to(driver, local(2026, 9, 28, 9, 0))
     driver.complete(instance, "Task_nacontrole", NACONTROLE)
     advance_to(driver, local(2026, 12, 16, 8, 59))
-    assert driver.open(instance) == set()
+    assert work(driver, instance) == set()
 
     advance_to(driver, local(2026, 12, 16, 9, 0))
 
@@ -335,18 +355,18 @@ def test_bewaartermijn__destruction_closes_the_case_even_with_nazorg_still_open(
     instance = released(driver)
     driver.complete(instance, "Task_vervolg", NIET_COMPLEX)
     advance_to(driver, local(2026, 12, 16, 9, 0))
-    assert driver.open(instance) == {"Task_nazorg", "Task_vernietigen"}
+    assert work(driver, instance) == {"Task_nazorg", "Task_vernietigen"}
 
     driver.complete(instance, "Task_vernietigen", VERNIETIGING)
 
     assert driver.status(instance) == "completed"
-    assert driver.open(instance) == set()
+    assert work(driver, instance) == set()
 
 
 def test_bewaartermijn__destruction_not_done_in_time_escalates_to_the_privacy_officer(driver: ProcessDriver) -> None:
     instance = released(driver)
     advance_to(driver, local(2026, 12, 30, 23, 59, 58))
-    assert "Task_escalatie_vernietiging" not in driver.open(instance)
+    assert "Task_escalatie_vernietiging" not in work(driver, instance)
 
     advance_to(driver, local(2026, 12, 30, 23, 59, 59))
 
@@ -354,3 +374,121 @@ def test_bewaartermijn__destruction_not_done_in_time_escalates_to_the_privacy_of
     driver.complete(instance, "Task_escalatie_vernietiging")
     driver.complete(instance, "Task_vernietigen", VERNIETIGING)
     assert driver.status(instance) == "completed"
+
+
+# --- a referral from triage ---------------------------------------------------------------------------------------
+
+
+def referred(driver: ProcessDriver) -> int:
+    """A case referred on by the triage (message `start_reintegratie`) as a follow-up of the referral."""
+    parent = driver.start("bij", BIJ_MELDING, as_role="re_integratiecoordinator")
+    actor = driver.user("triagetafel")
+    with driver.db.transaction() as session:
+        child = driver.runtime.start_follow_up(
+            session, instance_id=parent, message="start_reintegratie", actor=actor, data=REFERRAL
+        )
+    return child.id
+
+
+def test_doorverwijzing__a_referral_asks_the_detention_data_first_then_screens(driver: ProcessDriver) -> None:
+    instance = referred(driver)
+    assert roles(driver, instance) == {("Task_detentie", "re_integratiecoordinator")}
+    assert driver.data(instance)["bron"] == "aanmelding_triage"
+    refused = driver.refused(instance, "Task_detentie", {"detentie": {**DETENTIE, "datum_uit": None}})
+    assert set(refused) == {"detentie.datum_uit"}
+
+    driver.complete(instance, "Task_detentie", {"detentie": DETENTIE})
+
+    assert roles(driver, instance) == {("Task_screening", "re_integratiecoordinator")}
+    row = driver.instance(instance)
+    assert (row.gemeente, row.subject_person, row.parent_instance_id is not None) == ("Breda", "Kees Bedacht", True)
+
+
+# --- the release date changes or is unknown (voorlopige hechtenis) -------------------------------------------------
+
+
+def test_ontslagdatum__a_later_date_moves_the_timers_that_depend_on_it(driver: ProcessDriver) -> None:
+    instance = arranging(driver)
+    assert (ONTSLAGDATUM, "dji") in {(t.element_id, t.role) for t in driver.tasks(instance)}
+    later = {**DETENTIE, "datum_uit": "2026-07-14"}
+
+    driver.complete(instance, ONTSLAGDATUM, {"detentie": later, "ontslagdatum_definitief": False})
+
+    assert ONTSLAGDATUM in driver.open(instance)  # DJI can change it again
+    arrange_all(driver, instance)
+    advance_to(driver, local(2026, 6, 23, 9, 0))  # a week before the old date: nothing
+    assert driver.open(instance) == {ONTSLAGDATUM}
+    advance_to(driver, local(2026, 7, 7, 9, 0))  # a week before the new date: DJI reports, the date is settled
+    assert driver.open(instance) == {"Task_melding_einde"}
+    assert driver.data(instance)["detentie"]["datum_uit"] == "2026-07-14"
+    advance_to(driver, local(2026, 7, 14, 23, 59, 59))  # no report by the new date: the coordinator asks
+    assert "Task_ontslag_navragen" in driver.open(instance)
+
+
+def test_ontslagdatum__an_earlier_final_date_brings_every_deadline_forward(driver: ProcessDriver) -> None:
+    instance = arranging(driver)
+    earlier = {**DETENTIE, "datum_uit": "2026-05-31"}
+    driver.complete(instance, ONTSLAGDATUM, {"detentie": earlier, "ontslagdatum_definitief": True})
+    assert ONTSLAGDATUM not in driver.open(instance)  # the date is final: no more changes
+
+    advance_to(driver, local(2026, 5, 17, 23, 59, 59))
+    assert ("Task_escalatie_basisvoorwaarden", "manager") in roles(driver, instance)
+    driver.complete(instance, "Task_escalatie_basisvoorwaarden")
+    arrange_all(driver, instance)
+    advance_to(driver, local(2026, 5, 24, 8, 59))
+    assert work(driver, instance) == set()
+
+    advance_to(driver, local(2026, 5, 24, 9, 0))
+
+    assert roles(driver, instance) == {("Task_melding_einde", "dji")}
+
+
+def test_ontslagdatum__unknown_in_remand_the_date_timers_wait_until_dji_knows_it(driver: ProcessDriver) -> None:
+    instance = driver.start(KEY, {**MELDING, "detentie": REMAND}, as_role="dji")
+    driver.complete(instance, "Task_screening", SCREENING)
+    driver.complete(instance, "Task_dr_plan", DR_PLAN)
+    arrange_all(driver, instance)
+    advance_to(driver, local(2026, 12, 1, 9, 0))
+    assert driver.open(instance) == {ONTSLAGDATUM}
+    # Waiting for a date nobody knows is waiting for no moment: nothing to fire, no 31-12-9999 deadline anywhere.
+    assert driver.instance(instance).next_timer_due_at is None
+    assert driver.task(instance, ONTSLAGDATUM).due_at is None
+
+    known = {**REMAND, "datum_uit": "2026-12-20", "datum_uit_onbekend": False}
+    driver.complete(instance, ONTSLAGDATUM, {"detentie": known, "ontslagdatum_definitief": False})
+    advance_to(driver, local(2026, 12, 13, 9, 0))
+
+    assert roles(driver, instance) == {("Task_melding_einde", "dji")}
+
+
+# --- deadlines around the release ----------------------------------------------------------------------------------
+
+
+def test_dr_plan__not_shared_within_two_weeks_escalates_to_the_manager(driver: ProcessDriver) -> None:
+    instance = driver.start(KEY, MELDING, as_role="dji")
+    driver.complete(instance, "Task_screening", SCREENING)
+    driver.advance(days(14) - timedelta(seconds=1))
+    assert "Task_escalatie_dr_plan" not in driver.open(instance)
+
+    driver.advance(timedelta(seconds=1))
+
+    assert ("Task_escalatie_dr_plan", "manager") in roles(driver, instance)
+    driver.complete(instance, "Task_escalatie_dr_plan")
+    assert work(driver, instance) == {"Task_dr_plan"}
+
+
+def test_ontslag__passing_with_basisvoorwaarden_open_escalates_and_moves_on_to_nazorg(driver: ProcessDriver) -> None:
+    instance = arranging(driver)
+    advance_to(driver, local(2026, 6, 17, 9, 0))
+    driver.complete(instance, "Task_escalatie_basisvoorwaarden")
+
+    advance_to(driver, local(2026, 6, 30, 23, 59, 59))
+
+    open_now = roles(driver, instance)
+    assert ("Task_escalatie_ontslag", "manager") in open_now
+    assert not {task for task, _ in open_now} & set(BASISVOORWAARDEN)  # no longer waiting for them
+    driver.complete(instance, "Task_escalatie_ontslag")
+    assert {"Task_melding_einde", "Task_ontslag_navragen"} <= work(driver, instance)
+    driver.complete(instance, "Task_melding_einde", EINDE)
+    driver.complete(instance, "Task_vervolg", NIET_COMPLEX)
+    assert ("Task_nazorg", "gemeente") in roles(driver, instance)

@@ -17,7 +17,7 @@ from engine.access import (
     remove_participant,
     visible_instance,
 )
-from engine.cases import case_view
+from engine.cases import case_chain, case_view
 from engine.errors import InvalidInput, NotFound
 from engine.models import User
 from engine.privacy.accesslog import record_read
@@ -63,6 +63,7 @@ def _case_page(
     try:
         with transaction() as session:
             view = case_view(session, runtime(), user=user, instance_id=instance_id)
+            chain = case_chain(session, instance_id, user=user, at=now())
             record_read(session, user=user, instance_id=instance_id, object_type="case", at=now())
             may_add = may_manage_participants(session, user, instance_id, at=now())
     except NotFound as error:
@@ -75,6 +76,7 @@ def _case_page(
     return render_template(
         "cases/case.html",
         view=view,
+        chain=chain,
         labels=labels,
         label_for=label_for,
         may_add=may_add,

@@ -111,6 +111,7 @@ def one_case(driver: HistoryDriver, rng: random.Random, people: ActivityPeople, 
         "afgesloten_op": iso(closed),
         "onrust_opgetreden": onrust == "hoog" and rng.random() < 0.2,
         "evaluatie": rng.choice(("Terugkeer zonder incidenten verlopen.", "Afspraken nagekomen; geen onrust.")),
+        "overdracht": "geen",
     }
     case.step("Task_afsluiten", afsluiting, at=max(closed, case.now))
     case.done()

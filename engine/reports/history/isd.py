@@ -151,7 +151,8 @@ def one_case(driver: HistoryDriver, rng: random.Random, people: ActivityPeople, 
     case.step("Task_uitstroom", uitstroom, at=out)
     finished = later(out, rng, (60, 120))
     resultaat = "stabiel" if meewerken else rng.choice(["terugval", "overgedragen"])
-    case.step("Task_nazorg", {"nazorg_afgerond_op": iso(finished), "resultaat_nazorg": resultaat}, at=finished)
+    nazorg = {"nazorg_afgerond_op": iso(finished), "resultaat_nazorg": resultaat, "overdracht": "geen"}
+    case.step("Task_nazorg", nazorg, at=finished)
     case.done()
     return case
 

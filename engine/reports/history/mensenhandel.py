@@ -78,6 +78,7 @@ def _signal(rng: random.Random, people: ActivityPeople, at: datetime, *, minor: 
             "telefoon": f"06 {rng.randint(10_000_000, 99_999_999)}",
         },
         "gemeente": gemeente(rng, GEMEENTEN_2021),
+        "regio": "de_baronie",  # the 2021 signals all came from the nine gemeenten of the district
         "betrokkenen": [slachtoffer],
         "uitbuitingsvorm": vorm,
         "indicatoren": rng.sample(INDICATOREN[vorm], 2),
@@ -106,6 +107,17 @@ def _opvang(rng: random.Random, signaal: dict[str, Any], start: str) -> dict[str
         locatie = "Opvang in de regio"
         return {"opvangtype": soort, "opvanglocatie": locatie, "opvang_start": start, "geplaatst_via": "gemeente"}
     return {"opvangtype": "geen", "reden_geen_opvang": "Woont veilig bij familie."}
+
+
+def _opvang_gemeente(signaal: dict[str, Any], opvang: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """The gemeente's ground for the opvang: the Jeugdwet for a minor, the Wmo 2015 for a shelter it arranged."""
+    if signaal["minderjarig"]:
+        grondslag = "jeugdwet"
+    elif opvang.get("geplaatst_via") == "gemeente":
+        grondslag = "wmo"
+    else:
+        grondslag = "geen_gemeentelijke_opvang"
+    return {"opvang_grondslag": grondslag, "opvang_bevestigd_op": iso(at)}
 
 
 def _afsluiting(rng: random.Random, signaal: dict[str, Any], *, aangifte: bool) -> dict[str, Any]:
@@ -209,8 +221,15 @@ def one_case(driver: HistoryDriver, rng: random.Random, people: ActivityPeople, 
         }
     }
     opvang = _opvang(rng, signaal, iso(opvang_moment))
+    bevestigd = opvang_moment + timedelta(days=1)
     steps = sorted(
-        [*police, (hulp_moment, "Task_hulpverlening", hulp), (opvang_moment, "Task_opvang", opvang)], key=lambda s: s[0]
+        [
+            *police,
+            (hulp_moment, "Task_hulpverlening", hulp),
+            (opvang_moment, "Task_opvang", opvang),
+            (bevestigd, "Task_opvang_gemeente", _opvang_gemeente(signaal, opvang, bevestigd)),
+        ],
+        key=lambda s: s[0],
     )
     for moment, task, data in steps:
         case.step(task, data, at=max(moment, case.now))

@@ -106,7 +106,7 @@ def one_case(driver: HistoryDriver, rng: random.Random, people: ActivityPeople, 
         if status == "nvt":
             value = {"status": "nvt", "toelichting": "Niet nodig volgens de screening."}
         case.step(task, {f: value}, at=max(moment, case.now))
-    asked = case.wait("Timer_einde_detentie")
+    asked = case.wait("Timer_ontslagdatum")  # a week before the release DJI's standing task to move the date ends
     reported_out = later(asked, rng, (0, 3))
     if reported_out.date() > release.date():
         reported_out = asked + timedelta(hours=2)

@@ -230,10 +230,17 @@ class ProcessDriver:
 
 def role_of_lanes(path: Path) -> set[str]:
     """The roles (lane names as role keys) used by a BPMN file."""
-    from engine.spiff import role_key
+    from engine.spiff import lane_role
 
     root = etree.parse(str(path)).getroot()
-    return {key for lane in root.xpath(".//bpmn:lane/@name", namespaces=NS) if (key := role_key(str(lane)))}
+    lanes = root.xpath(".//bpmn:lane", namespaces=NS)
+    return {key for lane in lanes if (key := lane_role(lane.get("name"), lane_properties(lane)))}
+
+
+def lane_properties(lane: etree._Element) -> dict[str, str]:
+    """The `spiffworkflow:properties` of a lane element."""
+    found = lane.xpath("./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)
+    return {str(p.get("name")): str(p.get("value")) for p in found}
 
 
 def start_roles(db: Database, process_key: str) -> frozenset[str]:

@@ -1,19 +1,22 @@
 """P1 `aanmelding_triage`: digital referral, screening, weekly triage, decision and feedback to the melder.
 
-The hand-over tests need the receiving processes deployed: run with
-`ZVH_TEST_PROCESSES=aanmelding_triage,procesregie,weegploeg_radicalisering`.
+The hand-over tests need the receiving processes deployed: run with all of processes/ (the default), or at least
+`ZVH_TEST_PROCESSES=aanmelding_triage,procesregie,weegploeg_radicalisering,reintegratie,isd_traject,mensenhandel_zorgcoordinatie`.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from engine.errors import InvalidInput, PermissionDenied
 from engine.inbox import list_tasks
+from engine.models import AuditEvent
 from engine.registry import deploy_file
 from engine.users import create_user
 from tests.processes.harness import FORMS, PROCESSES, ProcessDriver, days
@@ -37,7 +40,7 @@ AANMELDING: dict[str, Any] = {
     "spoed": False,
     "radicaliseringssignaal": False,
 }
-BEKEND = {"bekend_bij_zvh": False, "radicaliseringssignaal": False}
+BEKEND = {"radicaliseringssignaal": False}
 CRITERIA_MET = {
     "criterium_multiproblematiek": True,
     "criterium_multiproblematiek_motivering": "Wonen, schulden en overlast hangen samen.",
@@ -184,24 +187,27 @@ def test_aanmelding__referral_to_a_partner_is_recorded_next_to_the_feedback(driv
     instance = to_triage(driver)
 
     refusal = driver.refused(instance, "Task_triage", triage("doorverwijzen"))
-    assert set(refusal) == {"doorverwezen_naar", "doorverwijzing_toelichting"}
+    assert set(refusal) == {"doorverwijzing_toelichting"}
     driver.complete(
-        instance,
-        "Task_triage",
-        triage("doorverwijzen", doorverwezen_naar="lokaal_team", doorverwijzing_toelichting="Wijkteam Breda-Noord."),
+        instance, "Task_triage", triage("doorverwijzen", doorverwijzing_toelichting="Wijkteam Breda-Noord.")
     )
 
     assert driver.open(instance) == {"Task_doorverwijzen", "Task_terugkoppeling"}
-    assert driver.follow_ups(instance) == []
+    refusal = driver.refused(
+        instance, "Task_doorverwijzen", {"doorverwezen_naar": "lokaal_team", "verwezen_op": "2026-03-04"}
+    )
+    assert set(refusal) == {"ontvanger", "overdracht_bevestigd"}, "a partner referral records who took it over"
     driver.complete(
         instance,
         "Task_doorverwijzen",
         {
+            "doorverwezen_naar": "lokaal_team",
             "verwezen_op": "2026-03-04",
             "ontvanger": {"organisatie": "Lokaal (wijk)team", "contactpersoon": "Wim Wijkteam"},
             "overdracht_bevestigd": True,
         },
     )
+    assert driver.follow_ups(instance) == [], "a partner outside the ZVH is recorded, not started"
     driver.complete(instance, "Task_terugkoppeling", TERUGKOPPELING)
     assert driver.status(instance) == "completed"
     assert driver.data(instance)["doorverwezen_naar"] == "lokaal_team"
@@ -288,15 +294,11 @@ def test_aanmelding__radicalisation_signal_goes_to_the_weegploeg_instead_of_tria
         instance,
         "Task_bekendheid",
         {
-            "bekend_bij_zvh": True,
-            "bekendheid_toelichting": "Eerdere casus in 2024.",
-            "eerdere_casusnummers": ["ZVH-2024-00017"],
             "radicaliseringssignaal": True,
             "radicalisering_toelichting": "Deelt extremistische content en zoekt contact met een netwerk.",
         },
     )
 
-    assert driver.status(instance) == "completed"
     (follow_up,) = driver.follow_ups(instance)
     assert (follow_up.process_key, follow_up.case_number) == (
         "weegploeg_radicalisering",
@@ -313,6 +315,11 @@ def test_aanmelding__radicalisation_signal_goes_to_the_weegploeg_instead_of_tria
         "aanmelding_triage",
         AANMELDING["betrokkenen"],
     )
+    # The melder hears where the referral went, within five working days of the screening, like any outcome.
+    assert driver.open(instance) == {"Task_terugkoppeling"}
+    assert driver.data(instance)["uiterste_terugkoppeling"] == "2026-03-09T23:59:59+01:00"
+    driver.complete(instance, "Task_terugkoppeling", TERUGKOPPELING)
+    assert driver.status(instance) == "completed"
 
 
 def test_aanmelding__triage_day_and_feedback_term_are_properties_the_process_owner_can_change(
@@ -336,3 +343,102 @@ def test_aanmelding__triage_day_and_feedback_term_are_properties_the_process_own
     )
 
     assert driver.data(instance)["uiterste_terugkoppeling"] == "2026-03-10T23:59:59+01:00"
+
+
+# --- hand-overs that start the next process ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("naar", "process_key"),
+    [("re_integratie", "reintegratie"), ("isd", "isd_traject"), ("mensenhandel", "mensenhandel_zorgcoordinatie")],
+)
+def test_aanmelding__referral_to_a_zvh_process_starts_it_for_the_same_case(
+    driver: ProcessDriver, naar: str, process_key: str
+) -> None:
+    instance = to_triage(driver)
+    driver.complete(instance, "Task_triage", triage("doorverwijzen", doorverwijzing_toelichting="Past bij dit proces."))
+
+    driver.complete(instance, "Task_doorverwijzen", {"doorverwezen_naar": naar, "verwezen_op": "2026-03-04"})
+
+    (follow_up,) = driver.follow_ups(instance)
+    assert (follow_up.process_key, follow_up.case_number) == (process_key, driver.instance(instance).case_number)
+    handed = driver.data(follow_up.id)
+    assert {key: handed[key] for key in ("gemeente", "betrokkenen", "aanleiding", "bron")} == {
+        "gemeente": "Breda",
+        "betrokkenen": AANMELDING["betrokkenen"],
+        "aanleiding": AANMELDING["aanleiding"],
+        "bron": "aanmelding_triage",
+    }
+    with driver.db.reader() as session:
+        handovers = session.scalars(
+            select(AuditEvent).where(AuditEvent.instance_id == instance, AuditEvent.action == "handover")
+        ).all()
+    assert [entry.details["instance_id"] for entry in handovers] == [follow_up.id]
+    assert driver.open(instance) == {"Task_terugkoppeling"}, "the melder still hears the outcome"
+    driver.complete(instance, "Task_terugkoppeling", TERUGKOPPELING)
+    assert driver.status(instance) == "completed"
+
+
+def test_aanmelding__afschalen_to_veilig_thuis_records_what_was_shared_and_on_what_grounds(
+    driver: ProcessDriver,
+) -> None:
+    instance = to_triage(driver)
+    driver.complete(
+        instance, "Task_triage", triage("doorverwijzen", doorverwijzing_toelichting="Veilig Thuis pakt op.")
+    )
+    driver.complete(instance, "Task_doorverwijzen", {"doorverwezen_naar": "veilig_thuis", "verwezen_op": "2026-03-04"})
+
+    assert driver.open(instance) == {"Task_overdracht_vt", "Task_terugkoppeling"}
+    assert driver.task(instance, "Task_overdracht_vt").role == "screener"
+    overdracht = {
+        "overgedragen_op": "2026-03-04",
+        "vt_contactpersoon": "Vera Veilig",
+        "gedeelde_gegevens": ["identificerend", "aanleiding", "gezinssituatie"],
+        "grondslag": "meldcode",
+    }
+    assert "overdracht_toelichting" in driver.refused(
+        instance, "Task_overdracht_vt", {**overdracht, "grondslag": "anders"}
+    )
+    driver.complete(instance, "Task_overdracht_vt", overdracht)
+    driver.complete(instance, "Task_terugkoppeling", TERUGKOPPELING)
+
+    assert driver.status(instance) == "completed"
+    assert driver.follow_ups(instance) == []
+    assert driver.data(instance)["gedeelde_gegevens"] == ["identificerend", "aanleiding", "gezinssituatie"]
+
+
+def test_aanmelding__veilig_thuis_opschalen_is_a_referral_with_veilig_thuis_as_melder(driver: ProcessDriver) -> None:
+    melder = {"organisatie": "Veilig Thuis", "naam": "Vera Veilig", "email": "vera@veiligthuis.example"}
+
+    instance = driver.start("aanmelding_triage", {**AANMELDING, "melder": melder}, as_role="melder")
+
+    assert driver.open(instance) == {"Task_volledigheid"}
+    assert driver.data(instance)["melder"]["organisatie"] == "Veilig Thuis"
+
+
+# --- the weekly triage moves off holidays -----------------------------------------------------------------------
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+@pytest.mark.parametrize(
+    ("screened", "triage_moment"),
+    [
+        # Tweede Paasdag (Monday 29 March 2027): the cut-off moves to the working day before, Friday 26 March.
+        (datetime(2027, 3, 26, 11, 0, tzinfo=AMSTERDAM), "2027-03-30T10:00:00+02:00"),
+        (datetime(2027, 3, 26, 12, 1, tzinfo=AMSTERDAM), "2027-04-06T10:00:00+02:00"),
+        # Koningsdag (Tuesday 27 April 2027): the triage moves to Wednesday.
+        (datetime(2027, 4, 26, 9, 0, tzinfo=AMSTERDAM), "2027-04-28T10:00:00+02:00"),
+        # Pinkstermaandag (Monday 17 May 2027): the cut-off is Friday 14 May at noon.
+        (datetime(2027, 5, 14, 12, 1, tzinfo=AMSTERDAM), "2027-05-25T10:00:00+02:00"),
+    ],
+)
+def test_aanmelding__the_weekly_triage_and_its_cutoff_move_off_holidays(
+    driver: ProcessDriver, screened: datetime, triage_moment: str
+) -> None:
+    driver.clock.set(screened)
+    instance = driver.start("aanmelding_triage", AANMELDING, as_role="melder")
+
+    screen(driver, instance)
+
+    assert driver.data(instance)["volgend_triagemoment"] == triage_moment

@@ -13,8 +13,8 @@ from lxml import etree
 
 from engine.bundles import NS
 from engine.demo import DEMO_PEOPLE
-from engine.spiff import role_key
-from tests.processes.harness import PROCESSES, process_files
+from engine.spiff import lane_role
+from tests.processes.harness import PROCESSES, lane_properties, process_files
 
 DI = {
     **NS,
@@ -239,7 +239,7 @@ def test_diagram__lanes_are_known_roles(diagram: Diagram) -> None:
     unknown = {
         str(lane.get("name"))
         for lane in diagram.lanes.values()
-        if role_key(lane.get("name")) not in DEMO_PEOPLE and str(lane.get("name")).strip().lower() != "starter"
+        if (role := lane_role(lane.get("name"), lane_properties(lane))) is not None and role not in DEMO_PEOPLE
     }
     assert unknown == set(), "every lane must name a role of engine.demo.DEMO_PEOPLE (or be the Starter lane)"
 

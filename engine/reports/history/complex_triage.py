@@ -1,9 +1,10 @@
 """One referral of the history through aanmelding_triage: submitted, screened, triaged, fed back — to `completed`.
 
 The outcome is planned (`Referral.outcome`): `procesregie` (triage hands over; the procesregie case is driven on),
-`doorverwijzen`, `afwijzen` (declined with advice), `onvolledig` (still incomplete after two rounds of additions:
-declined, not a melding) or `radicalisering` (a radicalisation signal: to the Weegploeg, not a melding). The
-weekly triage moment is the process's own timer; the history only chooses when screening finishes.
+`doorverwijzen` (to a partner, recorded; to Veilig Thuis with the overdracht recorded), `afwijzen` (declined with
+advice), `onvolledig` (still incomplete after two rounds of additions: declined, not a melding) or `radicalisering`
+(a radicalisation signal: to the Weegploeg, not a melding; the melder hears so). The weekly triage moment is the
+process's own timer; the history only chooses when screening finishes.
 """
 
 from __future__ import annotations
@@ -134,18 +135,18 @@ def run_referral(driver: HistoryDriver, rng: random.Random, people: People, refe
             instance,
             "Task_bekendheid",
             {
-                "bekend_bij_zvh": False,
                 "radicaliseringssignaal": True,
                 "radicalisering_toelichting": "Uit zich in de wijk positief over geweld tegen andersdenkenden.",
             },
         )
         (weegploeg,) = driver.follow_ups(instance)
+        feed_back(driver, rng, cursor, instance)
         return {"weegploeg": weegploeg}
     driver.complete_at(
         cursor.later(0, 0),
         instance,
         "Task_bekendheid",
-        {"bekend_bij_zvh": False, "radicaliseringssignaal": False},
+        {"radicaliseringssignaal": False},
     )
     voldoet = referral.outcome == "procesregie" or rng.random() < 0.3
     verrijker = rng.choice(VERRIJKERS)
@@ -185,7 +186,7 @@ def run_referral(driver: HistoryDriver, rng: random.Random, people: People, refe
     }
     verwijzing = rng.choice(DOORVERWIJZINGEN)
     if referral.outcome == "doorverwijzen":
-        decision |= {"doorverwezen_naar": verwijzing[0], "doorverwijzing_toelichting": verwijzing[3]}
+        decision["doorverwijzing_toelichting"] = verwijzing[3]
     elif referral.outcome == "afwijzen":
         decision["advies"] = "Eerst oppakken met het lokale team; opnieuw aanmelden als dat vastloopt."
     driver.complete_at(cursor.later(0, 0), instance, "Task_triage", decision)
@@ -199,11 +200,35 @@ def run_referral(driver: HistoryDriver, rng: random.Random, people: People, refe
             instance,
             "Task_doorverwijzen",
             {
+                "doorverwezen_naar": verwijzing[0],
                 "verwezen_op": cursor.day,
                 "ontvanger": {"organisatie": verwijzing[1], "contactpersoon": verwijzing[2]},
                 "overdracht_bevestigd": True,
             },
         )
+        if verwijzing[0] == "veilig_thuis":
+            driver.complete_at(
+                cursor.later(0, 1),
+                instance,
+                "Task_overdracht_vt",
+                {
+                    "overgedragen_op": cursor.day,
+                    "vt_contactpersoon": verwijzing[2],
+                    "gedeelde_gegevens": ["identificerend", "aanleiding", "gezinssituatie"],
+                    "grondslag": "meldcode",
+                },
+            )
+    feed_back(driver, rng, cursor, instance)
+    if driver.status(instance) != "completed":
+        raise AssertionError(f"referral {instance} did not complete: {driver.open(instance)}")
+    if "procesregie" in made:
+        driver.at(triage_done)
+        run_procesregie(driver, rng, made["procesregie"], form["leefgebieden"])
+    return made
+
+
+def feed_back(driver: HistoryDriver, rng: random.Random, cursor: Cursor, instance: int) -> None:
+    """The screener tells the melder the outcome (within the five working days)."""
     driver.complete_at(
         cursor.later(0, 3),
         instance,
@@ -214,9 +239,3 @@ def run_referral(driver: HistoryDriver, rng: random.Random, people: People, refe
             "melder_informeert_betrokkene": True,
         },
     )
-    if driver.status(instance) != "completed":
-        raise AssertionError(f"referral {instance} did not complete: {driver.open(instance)}")
-    if "procesregie" in made:
-        driver.at(triage_done)
-        run_procesregie(driver, rng, made["procesregie"], form["leefgebieden"])
-    return made

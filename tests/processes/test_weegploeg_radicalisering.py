@@ -1,6 +1,8 @@
 """P3 `weegploeg_radicalisering`: a signal is checked by the expert, weighed in the Weegploeg's next meeting and
 decided on (geen actie, meer informatie with a bounded number of re-weighings, PGA via the lokale driehoek and
-procesregie, strafrechtelijk onderzoek, zorg); missed deadlines escalate to the manager.
+procesregie, strafrechtelijk onderzoek, zorg, or a lighter approach while maatschappelijke onrust threatens: the
+driehoek is informed, the expert monitors and may have it re-weighed); missed deadlines escalate to the manager.
+Meetings that fall on a day off move to the next working day.
 
 The hand-over from triage (message `start_weegploeg`) is simulated with a tiny sender process deployed into the
 test's own database; the real sender is tested in test_aanmelding_triage.py.
@@ -17,7 +19,7 @@ import pytest
 
 from engine.errors import PermissionDenied
 from engine.registry import deploy_file
-from tests.processes.harness import FORMS, ProcessDriver, days
+from tests.processes.harness import FORMS, PROCESSES, ProcessDriver, days
 
 KEY = "weegploeg_radicalisering"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -367,3 +369,86 @@ def test_meer_informatie__after_the_maximum_of_three_reweighings_the_weegploeg_d
     assert set(driver.refused(instance, "Task_definitief_wegen", {**WEGING, "wegingsbesluit": "meer_informatie_nodig"}))
     driver.complete(instance, "Task_definitief_wegen", {**WEGING, "wegingsbesluit": "strafrechtelijk_onderzoek"})
     assert driver.open(instance) == {"Task_om"}
+
+
+# --- minder integrale aanpak, maar maatschappelijke onrust dreigt ----------------------------------------------
+
+ONRUST = {
+    **WEGING,
+    "wegingsbesluit": "onrust",
+    "onrust_toelichting": "Ophef in de wijk over de filmpjes; een gesprek met sleutelfiguren volstaat.",
+}
+DRIEHOEK_ONRUST = {
+    "datum_driehoek": "2026-03-20",
+    "onrust_maatregelen": ["duiding", "sleutelfiguren"],
+    "onrust_afspraken": "De burgemeester spreekt het moskeebestuur; de wijkagent is zichtbaar aanwezig.",
+    "monitoren_tot": "2026-04-17",
+}
+
+
+def unrest_discussed(driver: ProcessDriver) -> int:
+    """A signal weighed as 'minder integrale aanpak, maar onrust dreigt', discussed in the driehoek."""
+    instance = at_first_meeting(driver)
+    assert set(driver.refused(instance, "Task_wegen", {**ONRUST, "onrust_toelichting": ""})) == {"onrust_toelichting"}
+    driver.complete(instance, "Task_wegen", ONRUST)
+    assert [(t.element_id, t.role) for t in driver.tasks(instance)] == [("Task_onrust_driehoek", "lokale_driehoek")]
+    driver.complete(instance, "Task_onrust_driehoek", DRIEHOEK_ONRUST)
+    assert [(t.element_id, t.role) for t in driver.tasks(instance)] == [
+        ("Task_onrust_monitoren", "expert_radicalisering")
+    ]
+    return instance
+
+
+def test_onrust__the_driehoek_is_informed_and_the_signal_closes_when_the_unrest_subsides(
+    driver: ProcessDriver,
+) -> None:
+    instance = unrest_discussed(driver)
+
+    subsided = {"monitoring_verslag": "Na het gesprek met het moskeebestuur is de ophef geluwd."}
+    driver.complete(instance, "Task_onrust_monitoren", {**subsided, "onrust_vervolg": "afgenomen"})
+
+    assert driver.follow_ups(instance) == []
+    close(driver, instance)
+
+
+def test_onrust__lasting_unrest_is_reweighed_in_the_first_meeting_after_the_herwegingsdatum(
+    driver: ProcessDriver,
+) -> None:
+    instance = unrest_discussed(driver)
+    herwegen = {"monitoring_verslag": "De spanning in de wijk neemt toe.", "onrust_vervolg": "herwegen"}
+    assert set(driver.refused(instance, "Task_onrust_monitoren", herwegen)) == {"herwegingsdatum"}
+
+    driver.complete(instance, "Task_onrust_monitoren", {**herwegen, "herwegingsdatum": "2026-04-20"})
+
+    assert driver.data(instance)["datum_weegploeg"] == "2026-04-28"
+    advance_to(driver, datetime(2026, 4, 28, 13, 30, tzinfo=AMSTERDAM))
+    assert driver.open(instance) == {"Task_wegen"}
+    driver.complete(instance, "Task_wegen", {**WEGING, "wegingsbesluit": "strafrechtelijk_onderzoek"})
+    assert driver.open(instance) == {"Task_om"}
+
+
+# --- meetings move off days off --------------------------------------------------------------------------------
+
+
+def test_weging__a_meeting_on_tweede_paasdag_is_held_on_the_tuesday_after(
+    driver: ProcessDriver, tmp_path: Path
+) -> None:
+    """With the three-weekly grid anchored on a Monday, the meeting of Monday 29 March 2027 (Tweede Paasdag) moves
+    to Tuesday 30 March, and the two working days for the report count from there."""
+    bpmn = (PROCESSES / f"{KEY}.bpmn").read_text(encoding="utf-8")
+    monday_grid = bpmn.replace('name="eerste_overleg" value="2026-01-13"', 'name="eerste_overleg" value="2027-03-08"')
+    assert monday_grid != bpmn
+    (tmp_path / f"{KEY}.bpmn").write_text(monday_grid, encoding="utf-8")
+    with driver.db.transaction() as session:
+        deploy_file(session, tmp_path / f"{KEY}.bpmn", actor="tests", search_paths=[FORMS])
+    advance_to(driver, datetime(2027, 3, 22, 9, 0, tzinfo=AMSTERDAM))
+    instance = start_signal(driver)
+
+    driver.complete(instance, "Task_signaal_toetsen", TOETSING)
+
+    data = driver.data(instance)
+    assert (data["datum_weegploeg"], data["uiterste_weging"]) == ("2027-03-30", "2027-04-01T23:59:59+02:00")
+    advance_to(driver, datetime(2027, 3, 30, 13, 30, tzinfo=AMSTERDAM) - timedelta(minutes=1))
+    assert driver.open(instance) == set()
+    advance_to(driver, datetime(2027, 3, 30, 13, 30, tzinfo=AMSTERDAM))
+    assert driver.open(instance) == {"Task_wegen"}

@@ -46,6 +46,8 @@ DEMO_PEOPLE = {
     "coordinator": "Coen Coördinator",
     "beheerder": "Bea Beheer",
     "procesbeheerder": "Paul Procesbeheer",
+    "onafhankelijk_voorzitter": "Olivier Voorzitter",
+    "adviseur": "Ada Adviseur",
 }
 SYSTEM_ROLES = frozenset({*COORDINATOR_ROLES, "beheerder", "procesbeheerder"})
 #: The organisation each demo role works for (others: the ZVH itself).

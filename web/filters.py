@@ -117,6 +117,8 @@ def action_label(action: str) -> str:
         "escalate": _("Geëscaleerd naar de procesregisseur"),
         "substitute": _("Overgedragen aan vervanger"),
         "extend": _("Termijn verlengd"),
+        "suspend": _("Termijn opgeschort"),
+        "resume": _("Termijn hervat"),
     }
     return labels.get(action, action)
 

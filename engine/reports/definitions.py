@@ -218,9 +218,16 @@ THEMES: tuple[Theme, ...] = (
         key="mensenhandel",
         title=N_("Zorgcoördinatie slachtoffers mensenhandel"),
         unit=N_("zaken"),
-        definition=N_("Signalen mensenhandel die in het jaar zijn ontvangen."),
-        parts=(Part(N_("zaken"), "mensenhandel"),),
+        definition=N_(
+            "Signalen mensenhandel die in het jaar zijn ontvangen, naar het Zorg- en Veiligheidshuis van herkomst: "
+            "een signaal uit het buurdistrict telt als De Markiezaten, niet als Overig."
+        ),
+        parts=(
+            Part(N_("uit het eigen district"), "mensenhandel", "de_baronie"),
+            Part(N_("uit De Markiezaten (buiten district)"), "mensenhandel", "de_markiezaten"),
+        ),
         note=N_("Reproduceert 41 zaken (prognose 30)."),
+        split=True,
     ),
     Theme(
         key="inzageverzoek",
@@ -244,6 +251,47 @@ THEMES: tuple[Theme, ...] = (
             "Reproduceert 5 incidenten: 2 beveiligingsincidenten en 3 datalekken die niet gemeld hoefden te worden."
         ),
         split=True,
+    ),
+    Theme(
+        key="levensloop",
+        title=N_("Levensloopaanpak: verward gedrag met een hoog veiligheidsrisico"),
+        unit=N_("personen"),
+        definition=N_(
+            "Personen die de onafhankelijk voorzitter in het jaar in de Levensloopaanpak heeft opgenomen "
+            "(ketenveldnorm levensloopfunctie en beveiligde intensieve zorg)."
+        ),
+        parts=(Part(N_("opgenomen personen"), "levensloop"),),
+        note=N_(
+            "Het jaarverslag 2021 beschrijft de invoering van de ketenveldnorm, nog zonder aantallen; de synthetische "
+            "geschiedenis bevat deze aanpak niet."
+        ),
+    ),
+    Theme(
+        key="advies_op_verzoek",
+        title=N_("Advies op verzoek"),
+        unit=N_("adviezen"),
+        definition=N_(
+            "Adviesvragen van partners die het ZVH in het jaar heeft beantwoord (proces Advies op verzoek), ook als de "
+            "vraag daarna een aanmelding werd."
+        ),
+        parts=(Part(N_("adviezen"), "advies_op_verzoek"),),
+        note=N_(
+            "Het jaarverslag 2021 noemt 'meerdere per dag', zonder aantal; de synthetische geschiedenis bevat ze niet."
+        ),
+    ),
+    Theme(
+        key="zsm_context",
+        title=N_("Contextinformatie voor ZSM"),
+        unit=N_("verzoeken"),
+        definition=N_(
+            "Verzoeken van ZSM om contextinformatie over strafrechtelijk minderjarige verdachten die in het jaar zijn "
+            "ontvangen."
+        ),
+        parts=(Part(N_("verzoeken"), "zsm_context"),),
+        note=N_(
+            "Het jaarverslag 2021 noemt de afspraken met ZSM, zonder aantallen; de synthetische geschiedenis bevat "
+            "ze niet."
+        ),
     ),
 )
 THEMES_BY_KEY = {theme.key: theme for theme in THEMES}

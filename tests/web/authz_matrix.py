@@ -135,6 +135,11 @@ DEADLINE_FORBIDDEN: dict[str | None, frozenset[str]] = {
     task: CASE_READERS[case] - DEADLINE_EXTENDERS[task] for task, case in TASK_CASES.items()
 }
 
+#: Pausing a case's legal deadlines (engine.suspension): only the inzageverzoek has one; its handler (the FG) and the
+#: coordinator (who sees its task in the team view) may.
+PAUSERS = {"inzageverzoek": FG | {"coordinator"}, **{case: frozenset[str]() for case in CASE_READERS}}
+PAUSE_FORBIDDEN: dict[str | None, frozenset[str]] = dict(CASE_READERS)
+
 
 MATRIX: dict[str, Rule] = {
     # --- sign-in, sessions, language ---------------------------------------------------------------------------
@@ -230,6 +235,11 @@ MATRIX: dict[str, Rule] = {
     "GET privacy.emergencies": Rule(allowed=FG, denied=403),
     "GET privacy.refusals": Rule(allowed=FG, denied=403),
     "GET privacy.quarters": Rule(allowed=FG, denied=403),
+    # --- the bekendheidscheck: the ZVH roles of engine.privacy.bekendheid.ASKING_ROLES -----------------------------
+    "GET bekendheid.index": Rule(allowed=ZVH_STAFF - {"casusregisseur"}, denied=403),
+    "POST bekendheid.check": Rule(
+        allowed=ZVH_STAFF - {"casusregisseur"}, denied=403, body={"bsn": "111222333", "reden": "Test"}
+    ),
     # --- management reports (managers only) ----------------------------------------------------------------------
     "GET reports.index": Rule(allowed=REPORTS, denied=403),
     "GET reports.counts": Rule(allowed=REPORTS, denied=403),
@@ -295,4 +305,8 @@ MATRIX: dict[str, Rule] = {
     # --- deadlines (Termijn verlengen; the world's tasks have none: the page says so, a POST is refused as input) -
     "GET deadlines.extend": Rule(targets=DEADLINE_EXTENDERS, forbidden=DEADLINE_FORBIDDEN),
     "POST deadlines.store": Rule(targets=DEADLINE_EXTENDERS, forbidden=DEADLINE_FORBIDDEN, body={"reden": "Ziek"}),
+    # --- opschorten (engine.suspension): the world's melding cases have no legal deadline (their readers: 403) --
+    "GET deadlines.suspension": Rule(targets=PAUSERS, forbidden=PAUSE_FORBIDDEN),
+    "POST deadlines.suspend": Rule(targets=PAUSERS, forbidden=PAUSE_FORBIDDEN, body={"reden": "Wacht op ID"}),
+    "POST deadlines.resume": Rule(targets=PAUSERS, forbidden=PAUSE_FORBIDDEN, body={"reden": "ID ontvangen"}),
 }

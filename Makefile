@@ -39,15 +39,19 @@ lint: setup
 	$(BIN)/mypy
 
 # Two pytest processes side by side (a 2-core machine runs one test at a time per process), each with its own
-# PostgreSQL, Redis and servers: the browser, process, form, modeller and web tests, and everything else (which includes
-# the history tests and their background build). The first one's output follows the second's.
-FIRST_PART := tests/browser tests/processes tests/forms tests/modeller tests/web
+# PostgreSQL, Redis and servers: the browser, process, form and modeller tests with most web tests, and everything
+# else (the engine, including the history tests and their background build, and the report, modeller, monitor and
+# privacy pages), about ten minutes each. The first one's output follows the second's.
+SECOND_WEB := tests/web/test_report_pages.py tests/web/test_modeller.py tests/web/test_monitor.py \
+	tests/web/test_monitor_analysis.py tests/web/test_privacy_pages.py tests/web/test_retention_pages.py
+FIRST_PART := tests/browser tests/processes tests/forms tests/modeller \
+	$(filter-out $(SECOND_WEB),$(wildcard tests/web/test_*.py))
 test: system-deps setup lint
 	@log=$$(mktemp); \
 	$(BIN)/pytest $(FIRST_PART) >$$log 2>&1 & first=$$!; \
 	$(BIN)/pytest tests $(addprefix --ignore=,$(FIRST_PART)); second=$$?; \
 	wait $$first; first_status=$$?; \
-	echo "--- $(FIRST_PART) ---"; cat $$log; rm -f $$log; \
+	echo "--- the browser, process, form, modeller and web tests ---"; cat $$log; rm -f $$log; \
 	test $$first_status -eq 0 && test $$second -eq 0
 
 bench: system-deps setup

@@ -19,9 +19,9 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.context import all_tasks
 from engine.instance import WorkflowInstance
+from engine.spiff import ClockedTimeDate
 
 CHANGES_FACTS = "wijzigt_gegevens"
-_DATE_TIMER = "ClockedTimeDate"
 
 
 def changed_fields(task_spec: Any) -> list[str]:
@@ -60,6 +60,6 @@ def _submitted_by_hand(instance: WorkflowInstance, task: Any, values: dict[str, 
 
 def _reads(task: Any, values: dict[str, Any]) -> bool:
     definition: Any = getattr(task.task_spec, "event_definition", None)
-    if type(definition).__name__ != _DATE_TIMER or task._get_internal_data("event_fired"):
+    if not isinstance(definition, ClockedTimeDate) or task._get_internal_data("event_fired"):
         return False
     return any(field in str(definition.expression) for field in values)

@@ -316,7 +316,8 @@ class Runtime:
         return {}
 
     def _next_case_number(self, session: Session, now: datetime) -> str:
-        year = (now.astimezone(LOCAL) if now.tzinfo is not None else now.replace(tzinfo=UTC).astimezone(LOCAL)).year
+        # a naive moment is UTC (the engine's clock); the year is Breda's
+        year = (now if now.tzinfo is not None else now.replace(tzinfo=UTC)).astimezone(LOCAL).year
         name = f"case-{year}"
         value = session.scalar(
             update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)

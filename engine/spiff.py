@@ -90,6 +90,7 @@ _NOT_SETTINGS = frozenset(
         "wettelijke_termijn",
         "bekendheidscheck",
         "waarschuwing",
+        "wijzigt_gegevens",
     }
 )
 

@@ -19,7 +19,8 @@ from werkzeug.datastructures import MultiDict
 
 from engine.errors import InvalidInput
 from engine.forms import MAX_ROWS, Form
-from web.schema_form import apply_row_action, field_id, field_labels, label_for, parse_submission, render_form_fields
+from web.form_submission import apply_row_action, parse_submission
+from web.schema_form import field_id, field_labels, label_for, render_form_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFINITIONS = json.loads((ROOT / "forms" / "definities.json").read_text(encoding="utf-8"))

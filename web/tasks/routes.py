@@ -26,14 +26,8 @@ from engine.privacy.bekendheid import PersonAnswer, check_persons, persons_field
 from engine.privacy.visibility import case_classes, form_values, may_see_confidential, redact, redact_case_data
 from engine.registry import latest_version, load_version, startable
 from web.auth.routes import expired_user_id
-from web.schema_form import (
-    apply_row_action,
-    field_id,
-    field_labels,
-    label_for,
-    parse_submission,
-    render_form_fields,
-)
+from web.form_submission import apply_row_action, parse_submission
+from web.schema_form import field_id, field_labels, label_for, render_form_fields
 from web.services import me, now, reader, runtime, transaction
 from web.tasks.instructions import render_instructions
 

@@ -38,6 +38,7 @@ from engine.modelling.migrate import MigrationStep, migrate_instances
 from engine.models import Instance
 from engine.monitor import CATEGORIES, MonitorFilter, monitor_rows
 from engine.monitor.instances import INSTANCE_STATUSES, InstanceRow, list_instances
+from engine.overleg.types import seed_members, seed_types
 from engine.present import audit_dict, instance_dict, task_dict, user_dict, version_dict
 from engine.privacy.accesslog import record_refusal
 from engine.privacy.bekendheid import OBJECT_TYPE, check_known
@@ -141,6 +142,11 @@ def init(ctx: Context, demo: bool) -> tuple[Any, str]:
     payload: dict[str, Any] = {"database": "ready", "deployed": [], "users": [], "report_facts_backfilled": counted}
     if counted or unreadable:
         lines.append(f"Report figures counted for cases from before the reports: {counted} (unreadable: {unreadable})")
+    with ctx.db.transaction() as session:
+        seeded = seed_types(session, at=SYSTEM_CLOCK.now())
+    payload["overleg_types_seeded"] = [kind.key for kind in seeded]
+    if seeded:
+        lines.append(f"Overleg types seeded: {', '.join(kind.key for kind in seeded)}")
     if demo:
         with ctx.db.transaction() as session:
             deployments = deploy_directory(
@@ -149,6 +155,7 @@ def init(ctx: Context, demo: bool) -> tuple[Any, str]:
             users = create_demo_users(session, roles_in_use(session))
             mark_demo_database(session, at=SYSTEM_CLOCK.now())
             secrets = enrol_demo_second_factors(session, at=SYSTEM_CLOCK.now())
+            seed_members(session)
             payload["deployed"] = [{**version_dict(d.version), "created": d.created} for d in deployments]
             payload["users"] = [user_dict(u) for u in users]
             payload["demo_password"] = DEMO_PASSWORD
@@ -718,3 +725,6 @@ retention_cli.register(main)
 from engine.reports import cli as reports_cli  # noqa: E402
 
 reports_cli.register(main)
+from engine.overleg import cli as overleg_cli  # noqa: E402
+
+overleg_cli.register(main)

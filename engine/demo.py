@@ -48,8 +48,9 @@ DEMO_PEOPLE = {
     "procesbeheerder": "Paul Procesbeheer",
     "onafhankelijk_voorzitter": "Olivier Voorzitter",
     "adviseur": "Ada Adviseur",
+    "secretariaat": "Sanne Secretariaat",
 }
-SYSTEM_ROLES = frozenset({*COORDINATOR_ROLES, "beheerder", "procesbeheerder"})
+SYSTEM_ROLES = frozenset({*COORDINATOR_ROLES, "beheerder", "procesbeheerder", "secretariaat"})
 #: The organisation each demo role works for (others: the ZVH itself).
 DEMO_ORGANISATIONS = {
     "melder": "politie",
@@ -72,6 +73,8 @@ DEMO_OWN_GEMEENTE = {"gemeente": "breda", "burgemeester": "breda", "expert_radic
 SECOND_DEMO_PEOPLE = {
     "demo.procesbeheerder2": ("Petra Procesbeheer", "procesbeheerder", "zvh", ()),
     "demo.gemeente.zundert": ("Zara Zundert", "gemeente", "gemeente", ("zundert",)),
+    # A partner's coordinator runs the partner's own overleg (Veilig Thuis: huiselijk geweld) in ZVH Regie.
+    "demo.coordinator.veiligthuis": ("Vera Veilig", "coordinator", "veilig_thuis", ()),
 }
 
 

@@ -612,3 +612,13 @@ class DeadlinePause(Base):
     reason: Mapped[str] = mapped_column(Text)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+# The casusoverleg tables live with their domain; importing them here registers them on Base.metadata.
+from engine.overleg.models import ActionPoint as ActionPoint  # noqa: E402
+from engine.overleg.models import AgendaItem as AgendaItem  # noqa: E402
+from engine.overleg.models import ItemInvite as ItemInvite  # noqa: E402
+from engine.overleg.models import Meeting as Meeting  # noqa: E402
+from engine.overleg.models import MeetingMember as MeetingMember  # noqa: E402
+from engine.overleg.models import OverlegType as OverlegType  # noqa: E402
+from engine.overleg.models import OverlegTypeMember as OverlegTypeMember  # noqa: E402

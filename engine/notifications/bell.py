@@ -16,8 +16,8 @@ from engine.audit import record
 from engine.errors import InvalidInput, NotFound
 from engine.models import Notification, NotificationPreference, User
 
-Kind = Literal["new_task", "assigned", "deadline", "stalled", "incident", "retention"]
-KINDS: tuple[Kind, ...] = ("new_task", "assigned", "deadline", "stalled", "incident", "retention")
+Kind = Literal["new_task", "assigned", "deadline", "stalled", "incident", "retention", "overleg"]
+KINDS: tuple[Kind, ...] = ("new_task", "assigned", "deadline", "stalled", "incident", "retention", "overleg")
 #: (in the app, by e-mail) for a kind the user never chose for.
 DEFAULT_PREFERENCE = (True, False)
 #: Where the bell lives.

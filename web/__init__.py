@@ -127,6 +127,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.reports.exports import bp as report_exports
     from web.reports.routes import bp as reports
     from web.retention.routes import bp as retention
+    from web.overleg import bp as overleg
     from web.substitutions.routes import bp as substitutions
     from web.tasks.routes import bp as tasks
 
@@ -157,6 +158,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         reports,
         report_exports,
         bekendheid,
+        overleg,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

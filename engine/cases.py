@@ -40,6 +40,14 @@ TIMELINE_ACTIONS = frozenset(
         "extend",
         "suspend",
         "resume",
+        # casusoverleg (issue 14): invitations per case, the agenda, the minutes, the decision, action points
+        "overleg_invited",
+        "overleg_uninvited",
+        "overleg_case_added",
+        # (not "overleg_item": every autosave of the minutes is audited, the timeline shows the decision instead)
+        "overleg_outcome",
+        "overleg_action_point",
+        "overleg_action_done",
     }
 )
 

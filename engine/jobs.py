@@ -16,6 +16,7 @@ import os
 import threading
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -26,6 +27,7 @@ from engine import notifications
 from engine.audit import AccessContext, set_access
 from engine.config import Settings
 from engine.db import Database
+from engine.overleg.meetings import plan_upcoming
 from engine.privacy.retention import run_retention_job
 from engine.runtime import Runtime
 from engine.timers import due_instances, fire_due_timers, fire_instance_timers
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 
 TIMER_INTERVAL_SECONDS = 30.0
 NOTIFICATION_INTERVAL_SECONDS = 60.0
+OVERLEG_INTERVAL_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ def make_celery(settings: Settings, timing: JobTiming | None = None) -> Celery:
             "run-notification-jobs": {"task": "zvh.run_notification_jobs", "schedule": timing.notification_interval},
             # Hourly, but it works once a day (a job mark): a day missed while beat was down is caught up.
             "run-retention-job": {"task": "zvh.run_retention_job", "schedule": 3600.0},
+            # Hourly: plan the overleggen of the coming two weeks and bring their agendas up to date.
+            "plan-overleggen": {"task": "zvh.plan_overleggen", "schedule": OVERLEG_INTERVAL_SECONDS},
         },
     )
     return app
@@ -145,6 +150,23 @@ def retention_job() -> None:
     run_retention_job(services.db, now=services.runtime.clock.now())
 
 
+def plan_overleggen(db: Database, *, now: datetime) -> int:
+    """Plan the regular overleggen of the coming two weeks and refresh the agendas of those still to come; returns
+    how many meetings were planned (idempotent: a second run plans nothing)."""
+    with db.transaction() as session:
+        planned = len(plan_upcoming(session, now=now))
+    if planned:
+        log.info("overleggen planned", extra={"planned": planned})
+    return planned
+
+
+@celery_app.task(name="zvh.plan_overleggen", expires=OVERLEG_INTERVAL_SECONDS, ignore_result=True)
+def plan_overleggen_job() -> None:
+    """(Beat) hourly: plan the coming overleggen and keep their agendas up to date."""
+    services = _services()
+    plan_overleggen(services.db, now=services.runtime.clock.now())
+
+
 class EmbeddedJobLoop(threading.Thread):
     """Without Redis there is no worker or beat: run the periodic jobs from a daemon thread of `zvh serve`."""
 
@@ -162,7 +184,8 @@ class EmbeddedJobLoop(threading.Thread):
                 return
 
     def run_once(self) -> None:
-        """One round: due timers, notification jobs, the daily retention job; a failed job is tried again next round."""
+        """One round: due timers, notification jobs, the daily retention job, the overleggen to plan; a failed job is
+        tried again next round."""
         set_access(AccessContext(request_id=f"job-{uuid.uuid4().hex}", client="job"))
         try:
             for fired in fire_due_timers(self.db, self.runtime):
@@ -177,3 +200,7 @@ class EmbeddedJobLoop(threading.Thread):
             run_retention_job(self.db, now=self.runtime.clock.now())
         except Exception:
             log.exception("retention job failed; retrying next round")
+        try:
+            plan_overleggen(self.db, now=self.runtime.clock.now())
+        except Exception:
+            log.exception("planning overleggen failed; retrying next round")

@@ -122,12 +122,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.monitor.analysis import bp as monitor_analysis
     from web.monitor.routes import bp as monitor
     from web.notifications.routes import bp as notifications
+    from web.overleg import bp as overleg
     from web.privacy import context as access_context
     from web.privacy.routes import bp as privacy
     from web.reports.exports import bp as report_exports
     from web.reports.routes import bp as reports
     from web.retention.routes import bp as retention
-    from web.overleg import bp as overleg
     from web.substitutions.routes import bp as substitutions
     from web.tasks.routes import bp as tasks
 

@@ -119,6 +119,13 @@ def action_label(action: str) -> str:
         "extend": _("Termijn verlengd"),
         "suspend": _("Termijn opgeschort"),
         "resume": _("Termijn hervat"),
+        "overleg_invited": _("Uitgenodigd voor casusoverleg"),
+        "overleg_uninvited": _("Uitnodiging voor casusoverleg ingetrokken"),
+        "overleg_case_added": _("Op de agenda van een casusoverleg gezet"),
+        "overleg_item": _("Verslag van het casusoverleg bijgewerkt"),
+        "overleg_outcome": _("Besluit vastgelegd in casusoverleg"),
+        "overleg_action_point": _("Actiepunt afgesproken"),
+        "overleg_action_done": _("Actiepunt afgerond"),
     }
     return labels.get(action, action)
 

@@ -19,6 +19,7 @@ from engine.db import Database
 from engine.models import Notification, NotificationPreference, User
 from engine.notifications.bell import BELL_LINK, KINDS
 from engine.notifications.scan import job_mark, scan_notifications, set_job_mark
+from engine.overleg.outcomes import remind_action_points
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +173,7 @@ def run_notification_jobs(
     """The background job: scan, then (with SMTP configured, at most every `digest_every`) send digests."""
     with db.transaction() as session:
         created = scan_notifications(session, now=now)
+        created += remind_action_points(session, now=now)
     log.info("notifications scanned", extra={"created": created})
     smtp = SmtpSettings.from_settings(settings)
     if smtp is None:

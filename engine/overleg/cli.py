@@ -12,37 +12,9 @@ from engine.cli import Context, _moment, command_output, pass_context
 from engine.clock import SYSTEM_CLOCK
 from engine.dates import local_moment
 from engine.overleg.meetings import Agenda, agenda, invite, plan_meeting
+from engine.overleg.present import agenda_dict
 from engine.overleg.types import list_types
 from engine.users import get_user
-
-
-def agenda_dict(view: Agenda) -> dict[str, Any]:
-    """An agenda as JSON: the meeting and the items the viewer may see (no case content)."""
-    meeting = view.meeting
-    return {
-        "id": meeting.id,
-        "type": view.kind.key,
-        "name": view.kind.name,
-        "starts_at": meeting.starts_at.isoformat(),
-        "status": meeting.status,
-        "by_hand": meeting.by_hand,
-        "cutoff": view.cutoff.isoformat(),
-        "items": [
-            {
-                "position": item.item.position,
-                "instance_id": item.item.instance_id,
-                "case_number": item.case_number,
-                "process": item.process_name,
-                "step": item.item.step_name,
-                "source": item.item.source,
-                "waiting": item.waiting,
-                "decided_here": item.item.outcome_at is not None,
-                "invited": [user.username for user in item.invitees],
-                "open_action_points": sum(1 for point in item.action_points if point.status == "open"),
-            }
-            for item in view.items
-        ],
-    }
 
 
 def _agenda_text(view: Agenda) -> str:

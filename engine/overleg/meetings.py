@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from engine.access import may_view, take_part
@@ -33,6 +33,7 @@ from engine.models import (
     OverlegType,
     Participant,
     User,
+    UserRole,
 )
 from engine.overleg.schedule import agenda_cutoff, meeting_moments
 from engine.overleg.types import get_type, member_ids
@@ -129,6 +130,12 @@ def _create_meeting(
     session.add(meeting)
     session.flush()
     ids = set(member_ids(session, kind.id)) | ({planner.id} if planner else set())
+    if planner is None:
+        # Planned by the job: when no default member may run it, its chairs do (someone must open the agenda).
+        defaults = session.scalars(select(User).where(User.id.in_(ids), User.active))
+        if not any(may_chair(user, kind) or SECRETARIAAT in user.role_keys for user in defaults):
+            chairs = session.scalars(select(User).join(UserRole).where(UserRole.role == kind.chair_role, User.active))
+            ids |= {user.id for user in chairs if may_chair(user, kind)}
     for user in session.scalars(select(User).where(User.id.in_(ids), User.active).order_by(User.username)):
         _add_member(session, meeting, user, kind)
     record(
@@ -177,7 +184,9 @@ def plan_meeting(
 
 
 def plan_upcoming(session: Session, *, now: datetime, horizon: timedelta = timedelta(days=14)) -> list[Meeting]:
-    """(Job) plan every active type's regular meetings of the coming `horizon` that are not planned yet."""
+    """(Job) plan every active type's regular meetings of the coming `horizon` that are not planned yet, and bring
+    the agenda of every planned meeting still to come or in session up to date (`refresh_agenda`), the earliest
+    first. Returns the meetings planned."""
     planned = []
     for kind in session.scalars(select(OverlegType).where(OverlegType.active, OverlegType.weekday.is_not(None))):
         existing = set(session.scalars(select(Meeting.starts_at).where(Meeting.type_id == kind.id)))
@@ -186,7 +195,32 @@ def plan_upcoming(session: Session, *, now: datetime, horizon: timedelta = timed
                 break
             if moment not in existing:
                 planned.append(_create_meeting(session, kind, starts_at=moment, by_hand=False, planner=None, at=now))
+    # Also a meeting in session: a step its process opens at the meeting's moment belongs on it (`refresh_agenda`).
+    upcoming = (
+        select(Meeting)
+        .where(Meeting.status == "gepland", Meeting.starts_at >= now - timedelta(minutes=_LONGEST_MINUTES))
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+    for meeting in session.scalars(upcoming):
+        if _ends(session, meeting) >= now:
+            refresh_agenda(session, meeting, at=now)
     return planned
+
+
+#: The longest meeting a type may have (`types._RANGES`).
+_LONGEST_MINUTES = 600
+
+
+def _ends(session: Session, meeting: Meeting) -> datetime:
+    kind = session.get(OverlegType, meeting.type_id)
+    assert kind is not None
+    return meeting.starts_at + timedelta(minutes=kind.duration_minutes)
+
+
+def update_agenda(session: Session, *, meeting_id: int, actor: User, at: datetime) -> list[AgendaItem]:
+    """Bring a planned meeting's agenda up to date now (its chair or secretariaat; `refresh_agenda`)."""
+    meeting = running_meeting(session, actor, meeting_id)
+    return refresh_agenda(session, meeting, at=at)
 
 
 def _runner_ids(session: Session, meeting_id: int) -> list[int]:
@@ -198,8 +232,16 @@ def _runner_ids(session: Session, meeting_id: int) -> list[int]:
 
 
 def _invite(session: Session, item: AgendaItem, user_id: int, *, actor: str, at: datetime) -> bool:
+    """Invite a user for one item; every invitee is a member of the meeting (a carried-forward item's invitees and an
+    action point's owner too), so they can open it."""
     if session.get(ItemInvite, (item.id, user_id)) is not None:
         return False
+    if membership(session, item.meeting_id, user_id) is None:
+        meeting, user = session.get(Meeting, item.meeting_id), session.get(User, user_id)
+        assert meeting is not None and user is not None
+        kind = session.get(OverlegType, meeting.type_id)
+        assert kind is not None
+        _add_member(session, meeting, user, kind)
     session.add(ItemInvite(item_id=item.id, user_id=user_id, invited_by=actor, invited_at=at))
     take_part(session, instance_id=item.instance_id, user_id=user_id, reason=INVITED, at=at)
     record(
@@ -270,9 +312,10 @@ def _feeds(kind: OverlegType) -> list[tuple[str, str]]:
 
 def refresh_agenda(session: Session, meeting: Meeting, *, at: datetime) -> list[AgendaItem]:
     """Put on a planned meeting's agenda what belongs there and is not yet: every case whose process waits at a step
-    that feeds this type since before the agenda's cut-off (a waiting step is on one open meeting of the type at a
-    time; a step left undecided when its meeting closed comes back on the next), and every case with an open action
-    point from an earlier meeting of this type (with the same invitees)."""
+    that feeds this type since before the agenda's cut-off, or since a moment during the meeting (a process that waits
+    for the meeting by its own timer opens the step then), a waiting step on one open meeting of the type at a time
+    (a step left undecided when its meeting closed comes back on the next); and every case with an open action point
+    from an earlier meeting of this type (with the same invitees)."""
     if meeting.status != "gepland":
         return []
     kind = session.get(OverlegType, meeting.type_id)
@@ -291,14 +334,31 @@ def refresh_agenda(session: Session, meeting: Meeting, *, at: datetime) -> list[
             .join(Instance, Instance.id == HumanTask.instance_id)
             .where(
                 tuple_(HumanTask.process_key, HumanTask.element_id).in_(feeds),
-                HumanTask.created_at <= agenda_cutoff(kind, meeting.starts_at),
+                # waiting since before the cut-off, or opened while the meeting is in session: a process that
+                # waits for the meeting's moment by its own timer (the triage referral) opens the step then
+                or_(
+                    HumanTask.created_at <= agenda_cutoff(kind, meeting.starts_at),
+                    HumanTask.created_at.between(meeting.starts_at, _ends(session, meeting)),
+                ),
                 HumanTask.id.not_in(taken),
                 Instance.destroyed_at.is_(None),
             )
-            .order_by(HumanTask.created_at, HumanTask.id)
+            .order_by(HumanTask.created_at, HumanTask.instance_id, HumanTask.id)
         )
+        # a step goes on the earliest meeting it is in time for: an earlier one still to come takes it first
+        earlier = [
+            (agenda_cutoff(kind, other.starts_at), other.starts_at, _ends(session, other))
+            for other in session.scalars(
+                select(Meeting).where(
+                    Meeting.type_id == kind.id, Meeting.status == "gepland", Meeting.starts_at < meeting.starts_at
+                )
+            )
+            if _ends(session, other) >= at
+        ]
         for task in waiting:
             if task.instance_id in on_agenda:
+                continue
+            if any(task.created_at <= cutoff or start <= task.created_at <= end for cutoff, start, end in earlier):
                 continue
             added.append(
                 _new_item(

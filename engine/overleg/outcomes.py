@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
@@ -31,13 +31,15 @@ from engine.models import (
     ItemInvite,
     Meeting,
     Notification,
+    NotificationPreference,
     OverlegType,
     User,
 )
-from engine.notifications.bell import DIALECT_INSERTS
 from engine.overleg.meetings import Agenda, _invite, agenda, may_run, running_meeting, visible_meeting
 from engine.privacy.organisations import ORGANISATIONS
-from engine.runtime import Outcome, Runtime
+
+if TYPE_CHECKING:  # engine.runtime imports the notification jobs (engine.notifications), which import this module
+    from engine.runtime import Outcome, Runtime
 
 _STALE = N_(
     "%(naam)s heeft dit intussen gewijzigd; hun versie staat nu op het scherm. Uw wijziging is niet opgeslagen."
@@ -51,7 +53,17 @@ _NOT_OWNER = N_("Alleen de eigenaar van het actiepunt, of de voorzitter of het s
 _POINT_DONE = N_("Dit actiepunt is al afgerond.")
 _STATUS = N_("Dit overleg heeft al de status '%(status)s'.")
 #: Form fields the meeting fills in when it completes a step (the forms keep working for a single case).
-DATE_FIELDS = ("triagedatum", "overleg_gehouden_op", "datum_overleg", "wegingsdatum", "besluitdatum")
+DATE_FIELDS = (
+    "triagedatum",
+    "overleg_gehouden_op",
+    "vervolgoverleg_datum",
+    "datum_overleg",
+    "wegingsdatum",
+    "besluitdatum",
+)
+#: The attendance and the action points, under the names the procesregie forms give them.
+PARTICIPANT_FIELDS = ("deelnemers", "vervolg_deelnemers", "deelnemers_weging")
+ACTION_POINT_FIELDS = ("actiepunten", "vervolg_actiepunten")
 
 
 class StaleEdit(Conflict):
@@ -124,8 +136,9 @@ def save_item(
     return item
 
 
-def _org_value(key: str | None) -> str:
-    organisation = ORGANISATIONS.get(key or "")
+def form_organisation(key: str | None) -> str:
+    """The value the forms' `organisatie` choice gives an organisation (a user's None: the ZVH)."""
+    organisation = ORGANISATIONS.get(key or "zvh")
     return organisation.form_value if organisation and organisation.form_value else "Anders"
 
 
@@ -161,32 +174,37 @@ def meeting_values(session: Session, item: AgendaItem, meeting: Meeting, form: F
             .order_by(User.display_name)
         )
     )
-    if "deelnemers" in form.fields and invitees:
-        values["deelnemers"] = [
-            {
-                "organisatie": _org_value(user.organisation),
-                "naam": user.display_name,
-                "aanwezig": bool(item.attendance.get(str(user.id), False)),
-            }
-            for user in invitees
-        ]
+    for name in PARTICIPANT_FIELDS:
+        if name in form.fields and invitees:
+            # only the parts the form's participant has (the Weegploeg's has no attendance)
+            parts = set(((form.field_schema(name) or {}).get("items") or {}).get("properties") or {})
+            rows = [
+                {
+                    "organisatie": form_organisation(user.organisation),
+                    "naam": user.display_name,
+                    "aanwezig": bool(item.attendance.get(str(user.id), False)),
+                }
+                for user in invitees
+            ]
+            values[name] = [{key: value for key, value in row.items() if key in parts} for row in rows]
     if "triagetafel" in form.fields:
         present = [user for user in invitees if item.attendance.get(str(user.id))]
         if present:
-            values["triagetafel"] = sorted({_org_value(user.organisation) for user in present})
+            values["triagetafel"] = sorted({form_organisation(user.organisation) for user in present})
     if "besluiten" in form.fields and item.decision:
         values["besluiten"] = [line.strip() for line in item.decision.splitlines() if line.strip()][:30]
     points = list(session.scalars(select(ActionPoint).where(ActionPoint.item_id == item.id).order_by(ActionPoint.id)))
-    if "actiepunten" in form.fields and points:
-        values["actiepunten"] = [
-            {
-                "omschrijving": point.description,
-                "eigenaar_org": _org_value(point.owner_organisation),
-                "deadline": point.deadline.isoformat(),
-                "status": "open" if point.status == "open" else "afgerond",
-            }
-            for point in points
-        ]
+    for name in ACTION_POINT_FIELDS:
+        if name in form.fields and points:
+            values[name] = [
+                {
+                    "omschrijving": point.description,
+                    "eigenaar_org": form_organisation(point.owner_organisation),
+                    "deadline": point.deadline.isoformat(),
+                    "status": "open" if point.status == "open" else "afgerond",
+                }
+                for point in points
+            ]
     return values
 
 
@@ -229,6 +247,17 @@ def record_outcome(
 
 
 def _notify(session: Session, *, user_id: int, key: str, title: str, link: str, at: datetime) -> None:
+    """A bell notification of kind `overleg`, once per (user, key), unless the user switched the kind off."""
+    switched_off = session.scalar(
+        select(NotificationPreference.in_app).where(
+            NotificationPreference.user_id == user_id, NotificationPreference.kind == "overleg"
+        )
+    )
+    if switched_off is False:
+        return
+    # imported here: the notification jobs (engine.notifications) import this module for their reminders
+    from engine.notifications.bell import DIALECT_INSERTS
+
     statement = DIALECT_INSERTS[session.get_bind().dialect.name](Notification).on_conflict_do_nothing(
         index_elements=["user_id", "key"]
     )
@@ -321,7 +350,12 @@ def _owners(session: Session, point: ActionPoint) -> list[int]:
         session.scalars(
             select(User.id)
             .join(ItemInvite, ItemInvite.user_id == User.id)
-            .where(ItemInvite.item_id == point.item_id, User.organisation == point.owner_organisation, User.active)
+            .where(
+                ItemInvite.item_id == point.item_id,
+                # ZVH people have no organisation of their own: None is the ZVH (as `may_chair` reads it)
+                func.coalesce(User.organisation, "zvh") == point.owner_organisation,
+                User.active,
+            )
         )
     )
 
@@ -477,3 +511,34 @@ def decision_list(session: Session, *, meeting_id: int, viewer: User) -> Agenda:
     and the action points (the same need-to-know as the agenda)."""
     visible_meeting(session, viewer, meeting_id)
     return agenda(session, meeting_id=meeting_id, viewer=viewer)
+
+
+#: An action point's owners are reminded this many days before its deadline (and once more when it has passed).
+REMIND_DAYS_BEFORE = 2
+
+
+def remind_action_points(session: Session, *, now: datetime) -> int:
+    """(Job) remind the owners of open action points whose deadline is near (`REMIND_DAYS_BEFORE` days) and, once
+    more, when it has passed: a bell notification (and so the e-mail digest) without case data. Idempotent per
+    point and kind of reminder; returns how many notifications were created or kept."""
+    today = now.astimezone(LOCAL).date()
+    soon = today.toordinal() + REMIND_DAYS_BEFORE
+    points = session.scalars(
+        select(ActionPoint)
+        .join(Instance, Instance.id == ActionPoint.instance_id)
+        .where(ActionPoint.status == "open", Instance.destroyed_at.is_(None))
+        .where(ActionPoint.deadline <= date.fromordinal(soon))
+    )
+    count = 0
+    for point in points:
+        passed = point.deadline < today
+        key = f"actiepunt:{point.id}:{'verlopen' if passed else 'nadert'}"
+        title = (
+            f"Actiepunt over de deadline ({point.deadline:%d-%m-%Y})"
+            if passed
+            else f"Deadline actiepunt nadert ({point.deadline:%d-%m-%Y})"
+        )
+        for user_id in _owners(session, point):
+            _notify(session, user_id=user_id, key=key, title=title, link="/overleggen/actiepunten", at=now)
+            count += 1
+    return count

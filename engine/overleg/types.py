@@ -76,11 +76,13 @@ SEEDED_TYPES: tuple[TypeSeed, ...] = (
         "zvh",
         "weegploeg",
         "Weging van signalen van radicalisering met gemeente, OM, politie en reclassering, elke drie weken.",
-        weekday=4,
+        # the grid of the weegploeg_radicalisering process (Script_weging_plannen): every 21 days from Tuesday
+        # 13 January 2026 at 13:30, on the agenda until the day before
+        weekday=2,
         start_time="13:30",
         interval_weeks=3,
-        anchor=date(2026, 1, 8),
-        cutoff_working_days=2,
+        anchor=date(2026, 1, 13),
+        cutoff_working_days=1,
         cutoff_time="17:00",
         feeds=("weegploeg_radicalisering:Task_wegen", "weegploeg_radicalisering:Task_definitief_wegen"),
         default_member_roles=("weegploeg", "expert_radicalisering"),
@@ -206,10 +208,12 @@ def seed_members(session: Session) -> int:
         if row is None or member_ids(session, row.id):
             continue
         roles = set(seed.default_member_roles) or {row.chair_role}
+        if row.secretariaat_hours:  # the ZVH supports this partner's overleg administratively
+            roles.add("secretariaat")
         users = session.scalars(select(User).where(User.active).order_by(User.username))
         for user in users:
             in_org = row.organisation == "zvh" or user.organisation == row.organisation
-            if user.role_keys & roles and in_org:
+            if user.role_keys & roles and (in_org or "secretariaat" in user.role_keys):
                 session.add(OverlegTypeMember(type_id=row.id, user_id=user.id))
                 added += 1
     session.flush()

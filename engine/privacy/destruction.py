@@ -34,6 +34,8 @@ from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.forms import required_text
 from engine.instance import TERMINATED
 from engine.models import (
+    ActionPoint,
+    AgendaItem,
     AuditEvent,
     DeadlinePause,
     DestructionList,
@@ -65,6 +67,9 @@ TOUCHED_TABLES = (
     "notifications",
     "retention_extensions",
     "deadline_pauses",
+    "overleg_items",  # overleg (issue 14): the case's agenda items, their invitations and decisions
+    "overleg_item_invites",
+    "overleg_action_points",
     "audit_events",
 )
 
@@ -164,6 +169,10 @@ def _remove_person(session: Session, instance_id: int, at: datetime) -> dict[str
             ("notifications", Notification),
             ("retention_extensions", RetentionExtension),
             ("deadline_pauses", DeadlinePause),  # their reasons are free text about the person
+            # overleg (issue 14): action points, then the agenda items with their decisions (the invitations go
+            # with them: ON DELETE CASCADE); the meetings stay, without this case
+            ("overleg_action_points", ActionPoint),
+            ("overleg_items", AgendaItem),
         )
     }
     removed["audit_events_redacted"] = _count(

@@ -54,6 +54,13 @@ ACTIONS = {
     "claim": "taak opgepakt",
     "timer": "termijn verstreken",
     "destroy": "gegevens vernietigd",
+    "overleg_invited": "uitgenodigd voor casusoverleg",
+    "overleg_uninvited": "uitnodiging voor casusoverleg ingetrokken",
+    "overleg_case_added": "op de agenda van een casusoverleg gezet",
+    "overleg_item": "verslag van het casusoverleg bijgewerkt",
+    "overleg_outcome": "besluit vastgelegd in casusoverleg",
+    "overleg_action_point": "actiepunt afgesproken",
+    "overleg_action_done": "actiepunt afgerond",
 }
 #: What an access was about, in the words of the package (`gegevens ingezien (zaak)`).
 OBJECTS = {
@@ -66,6 +73,8 @@ OBJECTS = {
     "accesslog": "toegangslogging",
     "destruction_list": "vernietigingslijst",
     "user": "gebruiker",
+    "overleg": "casusoverleg",
+    "actiepunt": "actiepunt",
 }
 _PERSON_FIELDS = frozenset({"naam", "bsn"})
 

@@ -388,6 +388,7 @@ def test_preferences__default_to_the_app_only_and_are_stored_per_kind(db: Databa
             "stalled": (False, False),
             "incident": (True, False),
             "retention": (True, False),
+            "overleg": (True, False),
         }
 
 

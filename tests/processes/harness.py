@@ -136,10 +136,13 @@ class ProcessDriver:
         if queue not in self._users:
             kind, _, value = (scope or "").partition(":")
             assert value != UNKNOWN, f"a {role} task for an unknown {kind} reaches no one"
+            username = f"test.{role}.{value}".strip(".")[:64]
             with self.db.transaction() as session:
-                self._users[queue] = create_user(
+                # a second driver on the same database (a test that drives on after its fixture) reuses the users
+                existing = session.scalar(select(User).where(User.username == username))
+                self._users[queue] = existing or create_user(
                     session,
-                    username=f"test.{role}.{value}".strip(".")[:64],
+                    username=username,
                     display_name=f"Test {role}",
                     roles=[role],
                     organisation=value if kind == "org" else None,

@@ -135,6 +135,10 @@ DEADLINE_FORBIDDEN: dict[str | None, frozenset[str]] = {
     task: CASE_READERS[case] - DEADLINE_EXTENDERS[task] for task, case in TASK_CASES.items()
 }
 
+#: (overleg, issue 14) The world's triagetafel: its chair, and its chair and invited member.
+OVERLEG_CHAIR = frozenset({"triagetafel"})
+OVERLEG_MEMBERS = frozenset({"triagetafel", "screener"})
+
 #: Pausing a case's legal deadlines (engine.suspension): only the inzageverzoek has one; its handler (the FG) and the
 #: coordinator (who sees its task in the team view) may.
 PAUSERS = {"inzageverzoek": FG | {"coordinator"}, **{case: frozenset[str]() for case in CASE_READERS}}
@@ -309,4 +313,67 @@ MATRIX: dict[str, Rule] = {
     "GET deadlines.suspension": Rule(targets=PAUSERS, forbidden=PAUSE_FORBIDDEN),
     "POST deadlines.suspend": Rule(targets=PAUSERS, forbidden=PAUSE_FORBIDDEN, body={"reden": "Wacht op ID"}),
     "POST deadlines.resume": Rule(targets=PAUSERS, forbidden=PAUSE_FORBIDDEN, body={"reden": "ID ontvangen"}),
+    # --- overleg (issue 14), H2: overview, planning, besluitenlijst, action points ------------------------------
+    # The world's triagetafel (authz_world.build_overleg): chair Tess (triagetafel), member Sven (screener, invited
+    # for its one case, owner of its action point). Who is no member and may not plan the type: 404.
+    **{
+        "GET overleg.index": signed_in(),
+        "POST overleg.plan": Rule(
+            allowed=OVERLEG_CHAIR,
+            denied=403,
+            body={"type_key": "triagetafel"},
+            note="only the triagetafel's chair (or a secretariaat) plans one; a chair of another type: 403 too",
+        ),
+        "GET overleg.decision_list": Rule(allowed=OVERLEG_MEMBERS),
+        "GET overleg.decision_list_pdf": Rule(allowed=OVERLEG_MEMBERS, check_allowed=False, note=PDF),
+        "GET overleg.action_points": signed_in(),
+        "POST overleg.complete_action_point": Rule(
+            allowed=OVERLEG_MEMBERS, body={"toelichting": "Gedaan"}, note="its owner, or the meeting's chair"
+        ),
+    },
+    # --- overleg (issue 14), H3: Soorten overleg (beheerders only, 403 for the others) and the API ---------------
+    **{
+        "GET overleg.types": Rule(allowed=frozenset({"beheerder"}), denied=403),
+        "GET overleg.new_type": Rule(allowed=frozenset({"beheerder"}), denied=403),
+        "POST overleg.new_type": Rule(
+            allowed=frozenset({"beheerder"}), denied=403, note="posted empty: refused as input (422)"
+        ),
+        "GET overleg.edit_type": Rule(allowed=frozenset({"beheerder"}), denied=403),
+        "POST overleg.edit_type": Rule(
+            allowed=frozenset({"beheerder"}), denied=403, note="posted empty: refused as input (422)"
+        ),
+        "GET api.overleg_meetings": api(signed_in()),
+        "GET api.overleg_agenda": api(Rule(allowed=OVERLEG_MEMBERS)),
+    },
+    # --- overleg (issue 14), H1: the meeting view (web/overleg/meeting.py) ------------------------------------------
+    # Members see the meeting (the chair Tess, the invited screener Sven); only its chair runs it: Sven knows the
+    # meeting, so he gets 403 for the chair's actions; everyone else 404.
+    **{
+        "GET overleg.meeting": Rule(allowed=OVERLEG_MEMBERS),
+        "POST overleg.save_item": Rule(
+            allowed=OVERLEG_CHAIR, forbidden={None: frozenset({"screener"})}, body={"__json__": {"version": 1}}
+        ),
+        "POST overleg.record_outcome": Rule(
+            allowed=OVERLEG_CHAIR,
+            forbidden={None: frozenset({"screener"})},
+            note="the world's case waits at no step of the triagetafel: 409 past the check",
+        ),
+        "POST overleg.invite": Rule(
+            allowed=OVERLEG_CHAIR, forbidden={None: frozenset({"screener"})}, body={"user": "sanne"}
+        ),
+        "POST overleg.uninvite": Rule(
+            allowed=OVERLEG_CHAIR, forbidden={None: frozenset({"screener"})}, body={"user": "sanne"}
+        ),
+        "POST overleg.add_action_point": Rule(
+            allowed=OVERLEG_CHAIR, forbidden={None: frozenset({"screener"})}, note="posted empty: refused as input"
+        ),
+        "POST overleg.add_case": Rule(
+            allowed=OVERLEG_CHAIR, forbidden={None: frozenset({"screener"})}, note="posted empty: refused as input"
+        ),
+        "POST overleg.set_status": Rule(
+            allowed=OVERLEG_CHAIR, forbidden={None: frozenset({"screener"})}, body={"status": "gehouden"}
+        ),
+        "POST overleg.send_invitations": Rule(allowed=OVERLEG_CHAIR, forbidden={None: frozenset({"screener"})}),
+        "POST overleg.update_agenda": Rule(allowed=OVERLEG_CHAIR, forbidden={None: frozenset({"screener"})}),
+    },
 }

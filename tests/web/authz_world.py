@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from engine.access import take_part
@@ -25,7 +26,11 @@ from engine.clock import FixedClock
 from engine.inbox import InboxQuery, list_tasks, save_filter
 from engine.modelling.drafts import start_draft
 from engine.models import DestructionList, Notification, UserSession
+from engine.overleg.meetings import add_case, invite, plan_meeting
+from engine.overleg.outcomes import add_action_point
+from engine.overleg.types import seed_types
 from engine.registry import deploy_file
+from engine.runtime import Runtime
 from engine.substitutions import set_substitution
 from engine.users import create_api_token, create_user, get_user, hash_password
 from tests.conftest import START
@@ -133,6 +138,32 @@ def _cookie(client: FlaskClient) -> str:
     return cookie.value
 
 
+def build_overleg(session: Session, runtime: Runtime, at: datetime) -> dict[str, int]:
+    """(overleg, issue 14) The seeded overleg types and a triagetafel planned by its chair Tess (3 March 2026 10:00)
+    with one case of its own (so the invitations make no one a participant of the cases above): the screener Sven is
+    invited for it and owns an open action point on it. Ids: `meeting`, `agenda_item`, `action_point`."""
+    seed_types(session, at=at)
+    tess, sven = get_user(session, "tess"), get_user(session, "sven")
+    case_id = runtime.start_instance(
+        session, process_key="melding", actor=get_user(session, "mila"), data=MELDING_BREDA
+    ).instance.id
+    take_part(session, instance_id=case_id, user_id=tess.id, reason="added", at=at)
+    meeting = plan_meeting(session, type_key="triagetafel", actor=tess, at=None, now=at)
+    item = add_case(session, meeting_id=meeting.id, case=case_id, actor=tess, reason="Matrix", at=at)
+    invite(session, meeting_id=meeting.id, case=case_id, user=sven, actor=tess, at=at)
+    point = add_action_point(
+        session,
+        item_id=item.id,
+        actor=tess,
+        description="Matrix-actiepunt",
+        owner_organisation="zvh",
+        owner=sven,
+        deadline=(at + timedelta(days=4)).date(),
+        at=at,
+    )
+    return {"meeting": meeting.id, "agenda_item": item.id, "action_point": point.id}
+
+
 def build_world(template: Path, folder: Path) -> World:
     """Users, cases, tasks and the objects routes refer to; every subject signed in; a snapshot to restore."""
     path = folder / "zvh.sqlite3"
@@ -214,6 +245,8 @@ def build_world(template: Path, folder: Path) -> World:
             subject: create_api_token(session, user=get_user(session, username), name="matrix", at=clock.now())
             for subject, (username, *_rest) in SUBJECTS.items()
         }
+    with services.db.transaction() as session:
+        ids.update(build_overleg(session, services.runtime, clock.now()))  # overleg (issue 14)
     (folder / "inzage").mkdir()
     inzage = build_inzage_world(services.db, services.runtime, folder / "inzage")
     ids["inzageverzoek"] = start_request(inzage)

@@ -104,6 +104,8 @@ def test_openapi__is_served_without_a_token_as_openapi_3_1(client: FlaskClient) 
         "/tasks/{task_id}/claim",
         "/tasks/{task_id}/complete",
         "/instances/{instance_id}",
+        "/overleggen",  # overleg (H3)
+        "/overleggen/{meeting_id}",  # overleg (H3)
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +12,10 @@ from flask import Flask
 from hypothesis import HealthCheck, settings
 from schemathesis import Case
 from schemathesis.specs.openapi.checks import negative_data_rejection
+from sqlalchemy.orm import Session
 
+from engine.models import OverlegType, User
+from engine.overleg.meetings import plan_meeting
 from engine.users import create_api_token, create_user
 from tests.web.test_api import MELDING
 from web import create_app
@@ -44,7 +48,26 @@ def seeded(app: Flask) -> Seeded:
         token = create_api_token(session, user=fuzzer, name="schemathesis", at=services.runtime.clock.now())
         outcome = services.runtime.start_instance(session, process_key="melding", actor=fuzzer, data=MELDING)
         ids = {"key": "melding", "task_id": outcome.next_tasks[0].id, "instance_id": outcome.instance.id}
+        ids["meeting_id"] = _meeting(session, fuzzer, now=services.runtime.clock.now())  # overleg (H3)
     return Seeded({"Authorization": f"Bearer {token}"}, ids)
+
+
+def _meeting(session: Session, chair: User, *, now: datetime) -> int:
+    """overleg (H3): a meeting the fuzzer chairs, with the open melding task on its agenda."""
+    kind = OverlegType(
+        key="fuzzoverleg",
+        name="Fuzzoverleg",
+        organisation="zvh",
+        chair_role="screener",
+        cutoff_working_days=0,
+        cutoff_time="23:59",
+        feeds=["melding:Beoordelen"],
+        updated_at=now,
+        updated_by="tests",
+    )
+    session.add(kind)
+    session.flush()
+    return plan_meeting(session, type_key=kind.key, actor=chair, at=now + timedelta(hours=1), now=now).id
 
 
 @schema.parametrize()

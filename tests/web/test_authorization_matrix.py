@@ -27,6 +27,7 @@ FIXED_PARAMS: dict[str, Any] = {
     "kind": "toegewezen",
     "username": "sanne",
     "naam": "meldingen",
+    "type_key": "triagetafel",  # overleg (H3): a seeded overleg type (tests/web/authz_world.py build_overleg)
 }
 PARAM_IDS = {
     "instance_id": "case_breda",
@@ -39,6 +40,10 @@ PARAM_IDS = {
     "draft_id": "draft",
     "list_id": "destruction_list",
     "case_instance_id": "case_breda",
+    # overleg (issue 14): a triagetafel with one case of its own (tests/web/authz_world.py build_overleg)
+    "meeting_id": "meeting",
+    "item_id": "agenda_item",
+    "point_id": "action_point",
 }
 REDIRECTS = (301, 302, 303, 307, 308)
 #: Input refused after authorization passed: the subject was let in.

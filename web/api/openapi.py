@@ -345,3 +345,76 @@ OPENAPI: dict[str, Any] = {
         },
     },
 }
+
+
+# --- overleg (H3): meetings and their agenda (only the items the caller is invited for) ------------------------------
+OPENAPI["paths"]["/overleggen"] = {
+    "get": {
+        "operationId": "listMeetings",
+        "summary": "The meetings (overleggen) the caller is a member of or may plan, the soonest first",
+        "description": "Meetings that started up to 90 days ago and later, at most 100; an older meeting is still "
+        "available by its id.",
+        "responses": {
+            "200": _json({"type": "array", "items": _ref("Meeting")}, "Meetings."),
+            "401": _UNAUTHORIZED,
+        },
+    }
+}
+OPENAPI["paths"]["/overleggen/{meeting_id}"] = {
+    "get": {
+        "operationId": "getMeetingAgenda",
+        "summary": "A meeting's agenda: only the cases the caller is invited for (need-to-know)",
+        "parameters": [
+            {
+                "name": "meeting_id",
+                "in": "path",
+                "required": True,
+                "example": 1,
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_INSTANCE_ID},
+            }
+        ],
+        "responses": {
+            "200": _json(_ref("Agenda"), "The meeting and the agenda items the caller may see."),
+            "401": _UNAUTHORIZED,
+            "404": _NOT_FOUND,
+        },
+    }
+}
+_MEETING_PROPERTIES: dict[str, Any] = {
+    "id": {"type": "integer"},
+    "type": {"type": "string", "description": "The overleg type's key, e.g. `triagetafel`."},
+    "name": {"type": "string"},
+    "starts_at": {"type": "string", "format": "date-time"},
+    "status": {"type": "string", "enum": ["gepland", "gehouden", "gesloten"]},
+    "by_hand": {"type": "boolean"},
+}
+OPENAPI["components"]["schemas"]["Meeting"] = {
+    "type": "object",
+    "required": ["id", "type", "name", "organisation", "starts_at", "status", "by_hand"],
+    "properties": {**_MEETING_PROPERTIES, "organisation": {"type": "string"}},
+}
+OPENAPI["components"]["schemas"]["AgendaItem"] = {
+    "type": "object",
+    "required": ["position", "instance_id", "case_number", "process", "source", "waiting", "decided_here", "invited"],
+    "properties": {
+        "position": {"type": "integer"},
+        "instance_id": {"type": "integer"},
+        "case_number": {"type": "string"},
+        "process": {"type": "string", "description": "The process's name."},
+        "step": {**_NULLABLE_STRING, "description": "The waiting step this meeting decides, if any."},
+        "source": {"type": "string", "enum": ["wachtend", "handmatig", "actiepunten"]},
+        "waiting": {"type": "boolean", "description": "The step it decides still waits."},
+        "decided_here": {"type": "boolean"},
+        "invited": {"type": "array", "items": {"type": "string"}, "description": "Usernames invited for this case."},
+        "open_action_points": {"type": "integer"},
+    },
+}
+OPENAPI["components"]["schemas"]["Agenda"] = {
+    "type": "object",
+    "required": ["id", "type", "name", "starts_at", "status", "by_hand", "cutoff", "items"],
+    "properties": {
+        **_MEETING_PROPERTIES,
+        "cutoff": {"type": "string", "format": "date-time", "description": "Until when a waiting case got on it."},
+        "items": {"type": "array", "items": _ref("AgendaItem")},
+    },
+}

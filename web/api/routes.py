@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 from uuid import UUID
@@ -18,7 +19,9 @@ from werkzeug.exceptions import UnsupportedMediaType
 from engine.access import may_view, visible_instance
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.inbox import InboxQuery, InboxRow, inbox, list_tasks, may_see_team
-from engine.models import AuditEvent, User
+from engine.models import AuditEvent, Meeting, OverlegType, User
+from engine.overleg.meetings import agenda, meetings_for  # overleg (H3)
+from engine.overleg.present import agenda_dict  # overleg (H3)
 from engine.present import instance_dict, task_dict
 from engine.privacy.accesslog import record_read, record_search
 from engine.privacy.visibility import form_values, may_see_confidential, redact_case_data
@@ -258,3 +261,41 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+# --- overleg (H3): the meetings a user takes part in, and a meeting's agenda as the user may see it -----------------
+
+
+#: How far back the list of meetings goes (older meetings stay readable by their id).
+MEETINGS_SINCE = timedelta(days=90)
+
+
+def _meeting_dict(meeting: Meeting, kind: OverlegType) -> dict[str, Any]:
+    return {
+        "id": meeting.id,
+        "type": kind.key,
+        "name": kind.name,
+        "organisation": kind.organisation,
+        "starts_at": meeting.starts_at.isoformat(),
+        "status": meeting.status,
+        "by_hand": meeting.by_hand,
+    }
+
+
+@bp.get("/overleggen")
+@token_required
+def overleg_meetings() -> ResponseReturnValue:
+    """The meetings the caller is a member of or may plan, from `MEETINGS_SINCE` ago on, the soonest first."""
+    with reader() as session:
+        found = meetings_for(session, _user(), since=now() - MEETINGS_SINCE)
+        payload = [_meeting_dict(meeting, kind) for meeting, kind in found]
+    return jsonify(payload)
+
+
+@bp.get(f"/overleggen/<int(max={MAX_INSTANCE_ID}):meeting_id>")
+@token_required
+def overleg_agenda(meeting_id: int) -> ResponseReturnValue:
+    """A meeting's agenda with only the items the caller is invited for; 404 when the caller may not see it."""
+    with reader() as session:
+        payload = agenda_dict(agenda(session, meeting_id=meeting_id, viewer=_user()))
+    return jsonify(payload)

@@ -12,6 +12,7 @@ await esbuild.build({
     { in: "web/assets/app.js", out: "app" },
     { in: "web/assets/case-diagram.js", out: "case-diagram" },
     { in: "web/assets/heatmap.js", out: "heatmap" },
+    { in: "web/assets/overleg.js", out: "overleg" },
     { in: "web/assets/style.css", out: "style" },
     // the process owners' modeller (bpmn-js Modeler + properties panel + bpmnlint + token simulation) and the
     // comparison page; modeller.css serves both

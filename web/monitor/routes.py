@@ -19,6 +19,7 @@ from engine.models import ProcessVersion, User
 from engine.monitor import CATEGORIES, MonitorFilter, monitor_counts, monitor_rows, require_monitor
 from engine.monitor.actions import add_note, escalate, open_case
 from web.inbox.routes import GEMEENTEN
+from web.overleg.planning import overdue_for_monitor  # overleg (issue 14)
 from web.services import me, now, reader, runtime, transaction
 
 bp = Blueprint("monitor", __name__)
@@ -46,6 +47,8 @@ def _page(*, status: int = 200, problem: dict[str, Any] | None = None) -> Respon
             "gemeenten": GEMEENTEN,
             "categories": CATEGORIES,
             "problem": problem or {},
+            # overleg (issue 14): overdue action points, without their description (no case content here)
+            "overdue_action_points": overdue_for_monitor(session, at=now()),
         }
     return render_template("monitor/index.html", **context), status
 

@@ -19,6 +19,7 @@ from engine.monitor.charts import Series, bar_chart, line_chart
 from engine.registry import list_processes
 from engine.reports import durations, tables
 from engine.reports.definitions import FIGURES, THEMES, Figure, Theme
+from engine.reports.faciliteiten import faciliteiten_table  # overleg (H3)
 from engine.reports.kengetallen import FIELDS, kengetallen
 from engine.reports.prognoses import require_reports, set_prognoses
 from engine.reports.tables import Cell, Table
@@ -122,6 +123,7 @@ def activities() -> ResponseReturnValue:
     with reader() as session:
         year = tables.activity_year(session, params.year, suppress_small=params.suppress, translate=translated)
         period = tables.activiteiten(session, params.years, suppress_small=params.suppress, translate=translated)
+        support = faciliteiten_table(session, params.year, translate=translated)  # overleg (H3): faciliteiten
     themes = [row for row in year.rows if row.level == 0]
     chart = bar_chart(
         chart_id="grafiek-activiteiten",
@@ -141,6 +143,7 @@ def activities() -> ResponseReturnValue:
         period=period,
         themes=_themes(),
         chart=_svg(chart),
+        faciliteiten=support,  # overleg (H3)
     )
 
 

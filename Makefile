@@ -43,7 +43,8 @@ lint: setup
 # else (the engine, including the history tests and their background build, and the report, modeller, monitor and
 # privacy pages), about ten minutes each. The first one's output follows the second's.
 SECOND_WEB := tests/web/test_report_pages.py tests/web/test_modeller.py tests/web/test_monitor.py \
-	tests/web/test_monitor_analysis.py tests/web/test_privacy_pages.py tests/web/test_retention_pages.py
+	tests/web/test_monitor_analysis.py tests/web/test_privacy_pages.py tests/web/test_retention_pages.py \
+	tests/web/test_overleg_planning.py tests/web/test_overleg_api.py tests/web/test_overleg_types.py
 FIRST_PART := tests/browser tests/processes tests/forms tests/modeller \
 	$(filter-out $(SECOND_WEB),$(wildcard tests/web/test_*.py))
 test: system-deps setup lint

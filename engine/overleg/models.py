@@ -77,15 +77,14 @@ class Meeting(Base):
 
 
 class MeetingMember(Base):
-    """Who takes part in a meeting: the chair (`voorzitter`), the secretariaat, and members (`lid`)."""
+    """Who takes part in a meeting: the chair (`voorzitter`), the secretariaat, and members (`lid`). Attendance is
+    recorded per case (`AgendaItem.attendance`): a member is there for the cases they are invited for."""
 
     __tablename__ = "overleg_meeting_members"
 
     meeting_id: Mapped[int] = mapped_column(ForeignKey("overleg_meetings.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
     role: Mapped[str] = mapped_column(String(16), default="lid")
-    #: aanwezig True/False once the chair recorded it, None before
-    present: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class AgendaItem(Base):

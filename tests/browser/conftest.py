@@ -149,11 +149,23 @@ def clocked_server() -> Iterator[ClockedServer]:
         patch.setenv("ZVH_INSTANCE_PATH", str(instance))
         app = create_app({"ZVH_DATABASE_URL": url, "ZVH_CLOCK": clock, "SECRET_KEY": "browser-test-secret"})
     server = waitress.server.create_server(app, host="127.0.0.1", port=free_port(), threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
+    closing = threading.Event()
+
+    def serve() -> None:
+        try:
+            server.run()
+        except OSError:
+            # closing the listening socket from this thread can catch the loop inside select() on it (EBADF): the
+            # loop ends with its socket, which is what closing asked for
+            if not closing.is_set():
+                raise
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.effective_port}"
     SECOND_FACTORS[base] = SecondFactors(secrets, url, clock.now)
     yield ClockedServer(base, app, clock)
+    closing.set()
     server.close()
     thread.join(timeout=10)
     app.extensions["zvh"].db.dispose()

@@ -28,6 +28,10 @@ from tests.processes.test_aanmelding_triage import AANMELDING, screen
 from tests.web.conftest import PASSWORD, login, seed_web_database
 from web import create_app
 
+#: The page's own logic is the same on both databases (the engine's overleg tests run on both); the stale edit and the
+#: completed step also run on PostgreSQL here.
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 #: The triage table's chair, the ZVH's secretariaat, and a police officer who is not invited for every case.
 PEOPLE = {
     "tafel": ("Tessa Tafel", ["triagetafel"], "zvh", ()),
@@ -134,6 +138,7 @@ def save(client: FlaskClient, world: dict[str, int], token: str, **body: object)
     )
 
 
+@SQLITE_ONLY
 def test_meeting__the_chair_sees_the_case_with_its_referral_and_the_editing_controls(
     app: Flask, world: dict[str, int]
 ) -> None:
@@ -164,6 +169,7 @@ def test_meeting__the_chair_sees_the_case_with_its_referral_and_the_editing_cont
     ), "one read of each case shown"
 
 
+@SQLITE_ONLY
 def test_meeting__a_member_sees_only_the_cases_they_are_invited_for(app: Flask, world: dict[str, int]) -> None:
     police = signed_in(app, "pol")
     page, _token = open_page(police, world["meeting"])
@@ -194,6 +200,7 @@ def test_meeting__a_member_sees_only_the_cases_they_are_invited_for(app: Flask, 
     assert "zvh-agenda-item" not in open_page(police, world["meeting"])[0]
 
 
+@SQLITE_ONLY
 def test_meeting__someone_who_is_no_member_gets_a_404(app: Flask, world: dict[str, int]) -> None:
     outsider = signed_in(app, "mila")
     assert outsider.get(f"/overleggen/{world['meeting']}").status_code == 404
@@ -232,6 +239,7 @@ def test_autosave__saves_the_decisions_and_refuses_a_stale_version_with_the_stor
     assert re.search(rf'id="punt{world["item"]}-aanwezig-{tafel}"[^>]*checked', page)
 
 
+@SQLITE_ONLY
 def test_autosave__without_a_version_is_refused_as_input(app: Flask, world: dict[str, int]) -> None:
     chair = signed_in(app, "tafel")
     _page, token = open_page(chair, world["meeting"])
@@ -241,6 +249,7 @@ def test_autosave__without_a_version_is_refused_as_input(app: Flask, world: dict
         assert session.get_one(AgendaItem, world["item"]).decision is None
 
 
+@SQLITE_ONLY
 def test_outcome__invalid_input_keeps_what_was_typed_and_completes_nothing(app: Flask, world: dict[str, int]) -> None:
     chair = signed_in(app, "tafel")
     page, token = open_page(chair, world["meeting"])
@@ -296,6 +305,7 @@ def test_outcome__a_valid_decision_completes_the_triage_step(app: Flask, world: 
     assert "Afwijzen, met advies" in item and "Meld de zorgen bij het lokale wijkteam." in item, "what was decided"
 
 
+@SQLITE_ONLY
 def test_action_point__is_added_and_refused_input_is_kept(app: Flask, world: dict[str, int]) -> None:
     chair = signed_in(app, "tafel")
     _page, token = open_page(chair, world["meeting"])
@@ -330,6 +340,7 @@ def test_action_point__is_added_and_refused_input_is_kept(app: Flask, world: dic
     assert "Huisbezoek plannen — Politie (Pieter Politie)" in item_part(page, world["item"])
 
 
+@SQLITE_ONLY
 def test_add_case__an_unknown_case_is_a_message_on_the_page_with_what_was_typed(
     app: Flask, world: dict[str, int]
 ) -> None:
@@ -347,6 +358,7 @@ def test_add_case__an_unknown_case_is_a_message_on_the_page_with_what_was_typed(
     assert "Deze zaak bestaat niet of u heeft er geen toegang toe." in page
 
 
+@SQLITE_ONLY
 def test_closed_meeting__refuses_edits(app: Flask, world: dict[str, int]) -> None:
     chair = signed_in(app, "tafel")
     _page, token = open_page(chair, world["meeting"])
@@ -365,6 +377,7 @@ def test_closed_meeting__refuses_edits(app: Flask, world: dict[str, int]) -> Non
     assert "Gesloten" in page and 'name="decision"' not in page and "Besluit vastleggen" not in page
 
 
+@SQLITE_ONLY
 def test_autosave__the_plain_form_saves_without_javascript(app: Flask, world: dict[str, int]) -> None:
     secretary = signed_in(app, "secr")
     _page, token = open_page(secretary, world["meeting"])
@@ -391,6 +404,7 @@ def test_autosave__the_plain_form_saves_without_javascript(app: Flask, world: di
         )
 
 
+@SQLITE_ONLY
 def test_outcome__the_secretariaat_without_the_steps_role_gets_no_form(app: Flask, world: dict[str, int]) -> None:
     page, _token = open_page(signed_in(app, "secr"), world["meeting"])
 
@@ -400,6 +414,7 @@ def test_outcome__the_secretariaat_without_the_steps_role_gets_no_form(app: Flas
     assert "Alleen wie deze stap mag afronden, kan hier het besluit vastleggen." in item
 
 
+@SQLITE_ONLY
 def test_meeting__decisions_are_shown_escaped_to_an_invited_member(app: Flask, world: dict[str, int]) -> None:
     chair = signed_in(app, "tafel")
     _page, token = open_page(chair, world["meeting"])
@@ -414,6 +429,7 @@ def test_meeting__decisions_are_shown_escaped_to_an_invited_member(app: Flask, w
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Plan" in page and "<script>alert(1)" not in page
 
 
+@SQLITE_ONLY
 def test_update_agenda__a_referral_that_came_to_wait_since_is_put_on_by_the_chair(
     app: Flask, world: dict[str, int], clock: FixedClock
 ) -> None:

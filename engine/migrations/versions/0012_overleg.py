@@ -76,7 +76,6 @@ def upgrade() -> None:
         sa.Column("meeting_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(16), nullable=False),
-        sa.Column("present", sa.Boolean(), nullable=True),
         sa.ForeignKeyConstraint(["meeting_id"], ["overleg_meetings.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("meeting_id", "user_id"),

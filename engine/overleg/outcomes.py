@@ -39,6 +39,7 @@ from engine.overleg.meetings import Agenda, _invite, agenda, may_run, running_me
 from engine.privacy.organisations import ORGANISATIONS
 
 if TYPE_CHECKING:  # engine.runtime imports the notification jobs (engine.notifications), which import this module
+    from engine.instance import WorkflowInstance
     from engine.runtime import Outcome, Runtime
 
 _STALE = N_(
@@ -142,14 +143,18 @@ def form_organisation(key: str | None) -> str:
     return organisation.form_value if organisation and organisation.form_value else "Anders"
 
 
-def outcome_form(session: Session, runtime: Runtime, *, item_id: int, actor: User) -> tuple[Form, dict[str, Any]]:
+def outcome_form(
+    session: Session, runtime: Runtime, *, item_id: int, actor: User, loaded: WorkflowInstance | None = None
+) -> tuple[Form, dict[str, Any]]:
     """The form of the step this item decides and its values as the meeting fills them: the meeting's date, the
-    invitees with their attendance, the decisions (one per line) and the action points."""
+    invitees with their attendance, the decisions (one per line) and the action points. `loaded`: the item's case
+    as the caller loaded it already (a meeting page shows many)."""
     item, meeting = _item(session, actor, item_id)
     task = session.get(HumanTask, item.task_id) if item.task_id else None
     if task is None:
         raise Conflict(_NO_STEP if item.outcome_at is None else _DECIDED)
-    instance = runtime.load(session, task.instance_id)
+    instance = loaded if loaded is not None and loaded.row.id == task.instance_id else None
+    instance = instance or runtime.load(session, task.instance_id)
     spiff_task = instance.find_task(task.id)
     if spiff_task is None:
         raise Conflict(_DECIDED)

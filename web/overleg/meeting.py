@@ -33,6 +33,7 @@ from engine.context import TaskContext, in_form_order, submitted_values, task_co
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.forms import Form
 from engine.i18n import N_
+from engine.instance import WorkflowInstance
 from engine.models import AgendaItem, HumanTask, Instance, User
 from engine.overleg import meetings as overleg_meetings
 from engine.overleg import outcomes as overleg_outcomes
@@ -119,10 +120,16 @@ def item_field_id(item_id: int, path: str) -> str:
     return f"punt{item_id}-{field_id(path)}"
 
 
-def _outcome(session: Session, view: overleg_meetings.ItemView, state: ItemState, user: User) -> Outcome:
+def _outcome(
+    session: Session,
+    view: overleg_meetings.ItemView,
+    state: ItemState,
+    user: User,
+    loaded: WorkflowInstance | None = None,
+) -> Outcome:
     """The step's form with what the meeting knows (or what was typed), as the task page renders it."""
     item = view.item
-    form, values = overleg_outcomes.outcome_form(session, runtime(), item_id=item.id, actor=user)
+    form, values = overleg_outcomes.outcome_form(session, runtime(), item_id=item.id, actor=user, loaded=loaded)
     if state.outcome_values is not None:
         kept = {key: values[key] for key in form.read_only_fields if key in values}
         values = {**state.outcome_values, **kept}
@@ -142,11 +149,12 @@ def _outcome(session: Session, view: overleg_meetings.ItemView, state: ItemState
     return Outcome(fields=fields, lock_version=instance.lock_version, summary=summary, empty=not form.fields)
 
 
-def _shared_picture(session: Session, view: overleg_meetings.ItemView, user: User) -> TaskContext | None:
+def _shared_picture(
+    session: Session, view: overleg_meetings.ItemView, user: User, loaded: WorkflowInstance | None
+) -> TaskContext | None:
     """The facts the waiting step's task page shows (engine.context), for a viewer who may see the case."""
-    if not view.waiting or view.item.task_id is None:
+    if loaded is None or view.item.task_id is None:
         return None
-    loaded = runtime().load(session, view.item.instance_id)
     spiff_task = loaded.find_task(view.item.task_id)
     if spiff_task is None:
         return None
@@ -198,7 +206,9 @@ def _page(meeting_id: int, state: PageState | None = None, status: int = 200) ->
             instance = session.get(Instance, view.item.instance_id)
             assert instance is not None
             opens = may_view(session, user, instance.id, at=at) and may_see_confidential(session, user, instance, at=at)
-            sections = _shared_picture(session, view, user) if opens else None
+            # the case's workflow, loaded once for its shared picture and the step's form
+            loaded = runtime().load(session, instance.id) if view.waiting and opens else None
+            sections = _shared_picture(session, view, user, loaded)
             decided = decided_values(session, view, user) if opens else None
             if opens:
                 record_read(
@@ -217,7 +227,7 @@ def _page(meeting_id: int, state: PageState | None = None, status: int = 200) ->
                     note = _("Alleen wie deze stap mag afronden, kan hier het besluit vastleggen.")
                 else:
                     try:
-                        outcome = _outcome(session, view, item_state, user)
+                        outcome = _outcome(session, view, item_state, user, loaded)
                     except Conflict as problem:
                         note = problem.message
             items.append(

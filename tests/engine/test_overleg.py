@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from engine.access import may_view
 from engine.cases import case_view as cases_view
@@ -947,3 +947,40 @@ def test_agenda__the_weegploeg_weighs_the_signal_its_process_brings_to_the_meeti
     decide(world, row.item.id, {**WEGING, "wegingsbesluit": "geen_actie"}, actor=chair)
     assert world.driver.open(signal) == {"Task_melder_informeren"}
     assert view(world, meeting, chair).items[0].waiting is False
+
+
+def test_reminders__the_owner_is_reminded_before_the_deadline_and_once_more_after_it(world: World) -> None:
+    case = waiting_referral(world, urgent=True)
+    meeting = plan(world, TRIAGE_1)
+    item = item_of(world, meeting, case)
+    with world.db.transaction() as session:
+        point = outcomes.add_action_point(
+            session,
+            item_id=item.id,
+            actor=world.chair,
+            description="Huisbezoek afleggen",
+            owner_organisation="politie",
+            owner=world.anna,
+            deadline=date(2026, 3, 10),
+            at=world.now(),
+        )
+
+    def reminders(at: datetime) -> list[str]:
+        with world.db.transaction() as session:
+            outcomes.remind_action_points(session, now=at)
+        with world.db.reader() as session:
+            keys = session.scalars(
+                select(Notification.key)
+                .where(Notification.user_id == world.anna.id, Notification.key.like(f"actiepunt:{point.id}:%"))
+                .order_by(Notification.key)
+            )
+            return list(keys)
+
+    assert reminders(utc(local(2026, 3, 7, 9))) == [], "three days before: nothing yet"
+    assert reminders(utc(local(2026, 3, 8, 9))) == [f"actiepunt:{point.id}:nadert"]
+    assert reminders(utc(local(2026, 3, 9, 9))) == [f"actiepunt:{point.id}:nadert"], "reminded once"
+    assert reminders(utc(local(2026, 3, 11, 9))) == [f"actiepunt:{point.id}:nadert", f"actiepunt:{point.id}:verlopen"]
+    with world.db.transaction() as session:
+        outcomes.complete_action_point(session, point_id=point.id, actor=world.anna, note="Gedaan.", at=world.now())
+        session.execute(delete(Notification).where(Notification.user_id == world.anna.id))
+    assert reminders(utc(local(2026, 3, 12, 9))) == [], "a done action point is not reminded"

@@ -34,6 +34,7 @@ _DIGEST_WORDS: dict[str, tuple[str, str]] = {
     "deadline": ("termijn die nadert of verlopen is", "termijnen die naderen of verlopen zijn"),
     "stalled": ("vastgelopen zaak of stap", "vastgelopen zaken of stappen"),
     "incident": ("incident", "incidenten"),
+    "retention": ("zaak over de bewaartermijn", "zaken over de bewaartermijn"),
     "overleg": ("uitnodiging of actiepunt uit een overleg", "uitnodigingen of actiepunten uit een overleg"),
 }
 

@@ -597,3 +597,28 @@ def test_run_notification_jobs__without_smtp_only_scans(
 
     with db.reader() as session:
         assert unread_count(session, user=team["sven"]) == 1
+
+
+def test_send_digests__every_kind_is_counted_in_words_also_retention_and_overleg(
+    db: Database, team: dict[str, User], smtp_server: SmtpServer
+) -> None:
+    set_user(db, team["sven"], email="sven@example.org")
+    choose(db, team["sven"], retention=(True, True), overleg=(True, True))
+    with db.transaction() as session:
+        for kind, key in (
+            ("retention", "retention:1"),
+            ("overleg", "overleg:1:uitnodiging"),
+            ("overleg", "actiepunt:1"),
+        ):
+            session.add(
+                Notification(
+                    user_id=team["sven"].id, kind=kind, key=key, title="Titel", link="/meldingen", created_at=START
+                )
+            )
+
+    with db.transaction() as session:
+        assert send_digests(session, now=START, smtp=smtp_server.settings, base_url=BASE_URL) == 1
+
+    body = _body(smtp_server.mailbox.messages[0])
+    assert "1 zaak over de bewaartermijn" in body
+    assert "2 uitnodigingen of actiepunten uit een overleg" in body

@@ -622,3 +622,6 @@ def test_send_digests__every_kind_is_counted_in_words_also_retention_and_overleg
     body = _body(smtp_server.mailbox.messages[0])
     assert "1 zaak over de bewaartermijn" in body
     assert "2 uitnodigingen of actiepunten uit een overleg" in body
+    from engine.notifications.digest import _DIGEST_WORDS
+
+    assert set(_DIGEST_WORDS) == set(KINDS), "every kind a user can choose by e-mail has its words"

@@ -32,6 +32,7 @@ from engine.models import (
     MeetingMember,
     OverlegType,
     Participant,
+    ProcessVersion,
     User,
     UserRole,
 )
@@ -534,8 +535,9 @@ def agenda(session: Session, *, meeting_id: int, viewer: User) -> Agenda:
     mine = select(ItemInvite.item_id).where(ItemInvite.user_id == viewer.id)
     rows = (
         session.execute(
-            select(AgendaItem, Instance.case_number, Instance.process_version_id)
+            select(AgendaItem, Instance.case_number, ProcessVersion.name)
             .join(Instance, Instance.id == AgendaItem.instance_id)
+            .join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
             .where(AgendaItem.meeting_id == meeting.id, AgendaItem.id.in_(mine), Instance.destroyed_at.is_(None))
             .order_by(AgendaItem.position)
         )
@@ -564,17 +566,16 @@ def agenda(session: Session, *, meeting_id: int, viewer: User) -> Agenda:
         .order_by(ActionPoint.deadline, ActionPoint.id)
     ):
         points.setdefault(point.instance_id, []).append(point)
-    names = _process_names(session, {version for _, _, version in rows})
     items = [
         ItemView(
             item=item,
             case_number=case_number,
-            process_name=names.get(version_id, ""),
+            process_name=process_name,
             waiting=bool(item.task_id and item.task_id in open_tasks),
             invitees=invitees.get(item.id, []),
             action_points=[p for p in points.get(item.instance_id, []) if p.item_id == item.id or p.status == "open"],
         )
-        for item, case_number, version_id in rows
+        for item, case_number, process_name in rows
     ]
     members = list(
         session.execute(
@@ -591,16 +592,6 @@ def agenda(session: Session, *, meeting_id: int, viewer: User) -> Agenda:
         items=items,
         runs=may_run(session, viewer, meeting),
         cutoff=agenda_cutoff(kind, meeting.starts_at),
-    )
-
-
-def _process_names(session: Session, version_ids: set[int]) -> dict[int, str]:
-    from engine.models import ProcessVersion
-
-    return dict(
-        session.execute(select(ProcessVersion.id, ProcessVersion.name).where(ProcessVersion.id.in_(version_ids)))
-        .tuples()
-        .all()
     )
 
 

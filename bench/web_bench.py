@@ -1,6 +1,6 @@
 """HTTP figures for the reference workload (tests/fixtures/three-user-tasks) against a running `zvh serve`.
 
-Starts waitress on a throw-away SQLite database (embedded mode), then measures over HTTP on loopback:
+Starts `zvh serve` on a throw-away SQLite database (embedded mode), then measures over HTTP on loopback:
 start an instance (API), complete one task (API), and the inbox page (HTML) with 10,000 open tasks in the
 database — medians and p95 of the round trip and of the server time the app reports (Server-Timing).
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-import importlib
 import json
 import sys
 import uuid
@@ -14,7 +12,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import waitress
 
 from engine.accounts import account_review
 from engine.audit import AccessContext, events_for_instance, set_access
@@ -32,12 +29,12 @@ from engine.demo import (
 )
 from engine.errors import InvalidInput, NotFound, PermissionDenied, ZvhError
 from engine.inbox import list_tasks
-from engine.jobs import EmbeddedJobLoop
 from engine.migrate import upgrade_to_head
 from engine.modelling.migrate import MigrationStep, migrate_instances
 from engine.models import Instance
 from engine.monitor import CATEGORIES, MonitorFilter, monitor_rows
 from engine.monitor.instances import INSTANCE_STATUSES, InstanceRow, list_instances
+from engine.ops.logs import configure_logging
 from engine.overleg.types import seed_members, seed_types
 from engine.present import audit_dict, instance_dict, task_dict, user_dict, version_dict
 from engine.privacy.accesslog import record_refusal
@@ -125,6 +122,7 @@ def _task_line(task: dict[str, Any]) -> str:
 @click.pass_context
 def main(click_ctx: click.Context) -> None:
     """ZVH Regie administration."""
+    configure_logging()  # once per process: `zvh worker`/`beat` only point it at their --logfile
     context = click_ctx.ensure_object(Context)
     click_ctx.call_on_close(context.close)
     set_access(AccessContext(request_id=f"cli-{uuid.uuid4().hex}", client="cli"))
@@ -666,6 +664,36 @@ def _instance_line(row: InstanceRow) -> str:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    envvar="ZVH_WEB_WORKERS",
+    type=click.IntRange(min=1),
+    help="Web processes this server forks; more than one needs ZVH_REDIS_URL.",
+)
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    envvar="ZVH_WEB_THREADS",
+    type=click.IntRange(min=1),
+    help="Requests each web process answers at the same time.",
+)
+@click.option(
+    "--graceful-timeout",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Seconds a stopping server gives the requests in progress.",
+)
+@click.option(
+    "--max-requests",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Replace a web process after about this many requests, to bound any leak (0: never).",
+)
+@click.option(
     "--app",
     "app_spec",
     default="web:create_app",
@@ -673,18 +701,38 @@ def _instance_line(row: InstanceRow) -> str:
     help="The WSGI application factory to serve, as module:function.",
 )
 @pass_context
-def serve(ctx: Context, host: str, port: int, app_spec: str) -> None:
-    """Serve the web app (and, without Redis, fire timers in-process)."""
-    # The factory is named by an import string, as for any WSGI server, so engine/ does not import web/.
-    module_name, _, factory_name = app_spec.partition(":")
-    app = getattr(importlib.import_module(module_name), factory_name)()
-    if ctx.settings.embedded:
-        EmbeddedJobLoop(ctx.db, ctx.runtime, ctx.settings).start()
-    # Everything loaded so far lives as long as the process: keep it out of the cyclic GC's rescans.
-    gc.collect()
-    gc.freeze()
-    click.echo(f"ZVH Regie on http://{host}:{port}/ ({'embedded' if ctx.settings.embedded else 'with Redis'})")
-    waitress.serve(app, host=host, port=port, threads=8, ident="zvh-regie")
+def serve(
+    ctx: Context,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    graceful_timeout: int,
+    max_requests: int,
+    app_spec: str,
+) -> None:
+    """Serve the web app with gunicorn (and, without Redis, run the background jobs in its one web process)."""
+    if ctx.settings.embedded and workers > 1:
+        raise click.ClickException(
+            f"zvh serve --workers {workers} needs Redis: set ZVH_REDIS_URL. Without it the background jobs run inside "
+            "the web process, so there must be exactly one (--workers 1)."
+        )
+    # Imported here: only this command needs gunicorn.
+    from engine.serve import ServeOptions, WebServer
+
+    options = ServeOptions(
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        graceful_timeout=graceful_timeout,
+        max_requests=max_requests,
+        app_spec=app_spec,
+    )
+    server = WebServer(options, ctx.settings)
+    mode = "embedded" if ctx.settings.embedded else "with Redis"
+    click.echo(f"ZVH Regie on http://{host}:{port}/ ({mode}, {workers} × {threads} threads)")
+    server.run()
 
 
 @main.command()
@@ -728,3 +776,6 @@ reports_cli.register(main)
 from engine.overleg import cli as overleg_cli  # noqa: E402
 
 overleg_cli.register(main)
+from engine.ops import cli as ops_cli  # noqa: E402
+
+ops_cli.register(main)

@@ -90,6 +90,8 @@ class Settings:
     base_url: str = "http://127.0.0.1:5000"
     #: this Zorg- en Veiligheidshuis, as the kengetallen for the national picture name it
     zvh_name: str = "ZVH De Baronie"
+    #: networks (CIDR) besides loopback that may scrape /metrics, e.g. the Prometheus server's
+    metrics_networks: tuple[str, ...] = ()
 
     @property
     def secret_key(self) -> str:
@@ -126,4 +128,7 @@ class Settings:
             smtp_starttls=os.environ.get("ZVH_SMTP_STARTTLS", "").strip().lower() in ("1", "true", "yes", "ja"),
             base_url=(os.environ.get("ZVH_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
             zvh_name=os.environ.get("ZVH_NAME") or "ZVH De Baronie",
+            metrics_networks=tuple(
+                part.strip() for part in (os.environ.get("ZVH_METRICS_NETWORKS") or "").split(",") if part.strip()
+            ),
         )

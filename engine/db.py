@@ -100,7 +100,8 @@ class Database:
         self.url = url
         self.keys = keys or Keys.from_env()
         ensure_sqlite_folder(url)
-        self.engine = create_engine(url, echo=echo, pool_pre_ping=not url.startswith("sqlite"))
+        # hide_parameters: an error's text (in a log line or a traceback) never quotes the values of a statement.
+        self.engine = create_engine(url, echo=echo, pool_pre_ping=not url.startswith("sqlite"), hide_parameters=True)
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine)
         # Every unit of work carries the keys: the audit chain and person keys are computed where they are written.

@@ -53,6 +53,7 @@ from engine.models import (
     ProcessVersion,
     User,
 )
+from engine.ops.metrics import TASK_COMPLETIONS, TIMERS_FIRED, count_on_commit
 from engine.privacy.bekendheid import with_check_result, without_check_result
 from engine.privacy.persons import index_persons, person_keys
 from engine.privacy.retention import update_retention
@@ -421,6 +422,7 @@ class Runtime:
             details={"fields": sorted(values)},
         )
         self.save(session, instance, actor=actor, failure=failure)
+        count_on_commit(session, TASK_COMPLETIONS, process=task.process_key)
         return Outcome(instance.row, next_tasks_for(session, actor, instance))
 
     def retry_instance(
@@ -494,6 +496,8 @@ class Runtime:
                 summary=f"Timer '{timer.task_spec.bpmn_name or timer.task_spec.bpmn_id}' fired",
             )
         self.save(session, instance, actor=None, failure=failure, progressed=bool(fired))
+        if fired:
+            count_on_commit(session, TIMERS_FIRED, process=instance.row.process_key, amount=len(fired))
         return [t.task_spec.bpmn_id for t in fired]
 
     @staticmethod

@@ -55,6 +55,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ZVH_CLOCK=None,
         # How many reverse proxies in front of the app may set X-Forwarded-For/-Proto (0: trust none).
         ZVH_PROXY_COUNT=int(os.environ.get("ZVH_PROXY_COUNT", "0")),
+        # Who may scrape /metrics besides loopback (CIDRs).
+        ZVH_METRICS_NETWORKS=settings.metrics_networks,
         # The first wait after too many failed sign-ins; it doubles with every further failure.
         ZVH_SIGNIN_DELAY_SECONDS=2,
         SESSION_COOKIE_HTTPONLY=True,
@@ -107,7 +109,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 touch_session(db_session, session_id=active.session_id, at=moment)
         return active.user
 
-    from web import errors, filters, navigation, security
+    from web import errors, filters, navigation, ops, request_log, security
     from web.accounts.routes import bp as accounts
     from web.admin.routes import bp as admin
     from web.api.routes import bp as api
@@ -131,8 +133,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.substitutions.routes import bp as substitutions
     from web.tasks.routes import bp as tasks
 
+    ops.init_app(app)  # first: its request figures cover every other hook
     security.init_app(app)
     access_context.init_app(app)  # after the idle timeout: a request of an ended session is nobody's
+    request_log.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
     navigation.init_app(app)

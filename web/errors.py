@@ -68,10 +68,15 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
     return render_template("errors/error.html", status=status, message=message), status, headers
 
 
+def _route() -> str:
+    """The route template of the request (as in the request log line): a path can hold case numbers."""
+    return request.url_rule.rule if request.url_rule is not None else "(geen route)"
+
+
 def _unexpected(error: Exception) -> tuple[Response | str, int]:
     from flask import current_app
 
-    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    current_app.logger.exception("unhandled error", extra={"method": request.method, "route": _route()})
     message = _("Er ging iets mis. Probeer het later opnieuw.")
     if wants_json():
         return jsonify({"error": "server_error", "message": message}), 500
@@ -86,7 +91,8 @@ def _database_error(error: DBAPIError) -> ResponseReturnValue:
 
     # The error text can quote statement parameters (personal data), so only its kind is logged.
     current_app.logger.warning(
-        "database unavailable on %s %s: %s", request.method, request.path, type(error.orig).__name__
+        "database unavailable",
+        extra={"method": request.method, "route": _route(), "exc_type": type(error.orig).__name__},
     )
     message = _("De database is even niet bereikbaar. Probeer het over een minuut opnieuw.")
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}

@@ -12,8 +12,9 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from engine.db import Database
+from engine.jobs import queue_due_timers
 from engine.models import User
-from engine.runtime import Runtime
+from engine.runtime import Outcome, Runtime
 
 
 @dataclass(frozen=True)
@@ -53,3 +54,9 @@ def reader() -> Iterator[Session]:
 def me() -> User:
     """The signed-in user (routes are guarded by `login_required`)."""
     return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def queue_timers(outcome: Outcome) -> None:
+    """After the transaction: a timer of the instance that comes due within minutes gets its job queued for then
+    (with Redis; beat's scan remains the catch-all), and the job carries this request's id."""
+    queue_due_timers([outcome.instance], now=now())

@@ -175,7 +175,7 @@ def run_notification_jobs(
     with db.transaction() as session:
         created = scan_notifications(session, now=now)
         created += remind_action_points(session, now=now)
-    log.info("notifications scanned", extra={"created": created})
+    log.info("notifications scanned", extra={"notifications": created})
     smtp = SmtpSettings.from_settings(settings)
     if smtp is None:
         return

@@ -1,4 +1,4 @@
-"""Browser tests: a real `zvh serve` (waitress) on a throw-away SQLite set up with `zvh init --demo`, driven by
+"""Browser tests: a real `zvh serve` (gunicorn) on a throw-away SQLite set up with `zvh init --demo`, driven by
 Playwright in Debian's Chromium (never `playwright install`)."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 reassigning it from the list puts it in the new owner's inbox.
 
 The server runs in this process with an injected clock (the app's `ZVH_CLOCK`), so the test moves time instead of
-waiting eight days; everything else is the app as `make run` serves it (`zvh init --demo`, SQLite, waitress)."""
+waiting eight days; everything else is the app as `make run` serves it (`zvh init --demo`, SQLite, `zvh serve`)."""
 
 from __future__ import annotations
 

@@ -299,6 +299,10 @@ MATRIX: dict[str, Rule] = {
     "POST modeller.form_preview": owner_only(),
     # --- the JSON API (bearer tokens) --------------------------------------------------------------------------
     "GET api.openapi": public(),
+    # --- operations: liveness, readiness, metrics (loopback and the scrape networks only; tests/web/test_ops.py) --
+    "GET ops.healthz": public(),
+    "GET ops.readyz": public(),
+    "GET ops.prometheus": public(note="the test client connects from loopback; other peers get 404 (test_ops.py)"),
     "GET api.processes": api(signed_in()),
     "GET api.tasks": api(signed_in()),
     "POST api.start_instance": api(Rule(allowed=STARTERS, denied=403)),

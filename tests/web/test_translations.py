@@ -31,7 +31,16 @@ def test_english_catalogue__translates_every_message_and_is_compiled_by_make() -
 ENGINE_KEYWORDS: dict[str, Any] = {
     **{
         name: None
-        for name in ("N_", "ZvhError", "NotFound", "PermissionDenied", "Conflict", "InvalidInput", "ConfigurationError")
+        for name in (
+            "N_",
+            "ZvhError",
+            "NotFound",
+            "PermissionDenied",
+            "Conflict",
+            "InvalidInput",
+            "ConfigurationError",
+            "BackupRefused",
+        )
     },
     "_require": (3,),
     "_required": (3,),

@@ -30,7 +30,7 @@ from engine.runtime import Outcome
 from engine.users import user_for_token
 from web.api.openapi import MAX_INSTANCE_ID, OPENAPI, PROCESS_KEY_PATTERN
 from web.privacy.context import api_user_signed_in
-from web.services import now, reader, runtime, transaction
+from web.services import now, queue_timers, reader, runtime, transaction
 from web.tasks.instructions import render_instructions
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -155,6 +155,7 @@ def start_instance(key: str) -> ResponseReturnValue:
             session, process_key=key, actor=_user(), data=body.get("data", {}), locale=_locale()
         )
         payload = _outcome(outcome)
+    queue_timers(outcome)
     return jsonify(payload), 201
 
 
@@ -234,6 +235,7 @@ def complete(task_id: UUID) -> ResponseReturnValue:
             locale=_locale(),
         )
         payload = _outcome(outcome)
+    queue_timers(outcome)
     return jsonify(payload)
 
 

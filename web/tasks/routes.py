@@ -19,7 +19,7 @@ from engine.drafts import discard_start_draft, load_draft, save_draft
 from engine.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from engine.forms import Form
 from engine.inbox import InboxRow, list_tasks, may_read_team_cases, may_see_team
-from engine.models import User
+from engine.models import CompletedTask, User
 from engine.monitor.scan import MONITOR_ROLES
 from engine.privacy.accesslog import record_read
 from engine.privacy.bekendheid import PersonAnswer, check_persons, persons_field, task_reason
@@ -28,7 +28,7 @@ from engine.registry import latest_version, load_version, startable
 from web.auth.routes import expired_user_id
 from web.form_submission import apply_row_action, parse_submission
 from web.schema_form import field_id, field_labels, label_for, render_form_fields
-from web.services import me, now, reader, runtime, transaction
+from web.services import me, now, queue_timers, reader, runtime, transaction
 from web.tasks.instructions import render_instructions
 
 bp = Blueprint("tasks", __name__)
@@ -199,7 +199,14 @@ def submit(task_id: str) -> ResponseReturnValue:
     user = me()
     action = request.form.get("_actie", COMPLETE)
     with reader() as session:
-        context = _task_context(session, user, task_id)
+        try:
+            context = _task_context(session, user, task_id)
+        except NotFound:
+            if not _completed_by(session, user, task_id):
+                raise
+            # A second submit of what this user already completed (a double click, or a retry after a lost answer).
+            message = _("U heeft deze taak al afgerond; er is niets opnieuw opgeslagen.")
+            return render_template("tasks/gone.html", message=message), 409
     form: Form = context["form"]
     values = parse_submission(form.resolved_schema, request.form)
     if action == DRAFT:
@@ -226,6 +233,7 @@ def submit(task_id: str) -> ResponseReturnValue:
         )
     except (Conflict, ConfigurationError) as problem:
         return _after_conflict(task_id, context, values, problem.message)
+    queue_timers(outcome)
     if outcome.instance.status == "error":
         flash(_("Uw stap is opgeslagen, maar het proces liep daarna vast; beheer is op de hoogte."), "warning")
     else:
@@ -239,6 +247,12 @@ def _locale() -> str:
     from flask_babel import get_locale
 
     return str(get_locale() or "nl")
+
+
+def _completed_by(session: Any, user: User, task_id: str) -> bool:
+    """Whether `user` completed task `task_id` (only they learn that it was completed, no one else)."""
+    done = session.get(CompletedTask, task_id) if len(task_id) <= 36 else None
+    return done is not None and done.completed_by_id == user.id
 
 
 def _after_conflict(task_id: str, context: dict[str, Any], values: dict[str, Any], message: str) -> ResponseReturnValue:
@@ -354,6 +368,7 @@ def start(process_key: str) -> ResponseReturnValue:
         )
     except (Conflict, ConfigurationError) as problem:
         return _render_start(context, values, {}, status=409, message=problem.message)
+    queue_timers(outcome)
     flash(
         _(
             "%(proces)s gestart als zaak %(nummer)s.",

@@ -11,7 +11,6 @@ import logging
 
 from flask import Flask, Response, g, request
 from flask.logging import default_handler
-from flask_login import current_user
 
 from engine.models import User
 from web.security import request_seconds
@@ -20,10 +19,13 @@ log = logging.getLogger("zvh.request")
 
 
 def _user_id() -> int | None:
+    """The user the request was answered for, if it was looked up: never a database query of its own (the line is
+    also written when the database is away, and for probes that need no user)."""
     api_user = g.get("api_user")
     if isinstance(api_user, User):
         return api_user.id
-    return int(current_user.get_id()) if current_user.is_authenticated else None
+    loaded = g.get("_login_user")  # where Flask-Login keeps the user once `current_user` was first used
+    return loaded.id if isinstance(loaded, User) else None
 
 
 def _log_request(response: Response) -> Response:

@@ -61,6 +61,7 @@ bench: system-deps setup
 	$(BIN)/python bench/modeller_bench.py
 	$(BIN)/python bench/report_bench.py
 	$(BIN)/python bench/overleg_bench.py
+	$(BIN)/python bench/topology_bench.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

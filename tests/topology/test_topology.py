@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from engine.forms import is_valid_bsn
 from tests.engine.bpmn import flow, process, user_task, write
@@ -234,6 +235,17 @@ def table_digests(cluster: Cluster, database: str) -> dict[str, tuple[int, str]]
     }
 
 
+def metric_samples(response: Response) -> dict[tuple[str, str], float]:
+    """The samples of a /metrics answer by name and `process` (or `status`) label."""
+    status, _headers, body = response
+    assert status == 200, f"/metrics answered {status} on loopback"
+    return {
+        (sample.name, sample.labels.get("process") or sample.labels.get("status") or ""): float(sample.value)
+        for family in text_string_to_metric_families(body)
+        for sample in family.samples
+    }
+
+
 def completions_per_task(cluster: Cluster) -> dict[str, int]:
     rows = query(cluster, "SELECT task_id, count(*) FROM audit_events WHERE action = 'complete' GROUP BY task_id")
     return {str(task_id): int(count) for task_id, count in rows}
@@ -318,8 +330,8 @@ def test_topology__two_web_processes_two_workers_and_beat_carry_on_through_kills
         completed.append(triage[instance])
 
     # A double submit of the last one is answered as done already, and does nothing.
-    status, _headers, _body = sven.submit_again(b, completed[-1])
-    assert status in (404, 409), f"a second submit of a completed task answered {status}"
+    status, _headers, body = sven.submit_again(b, completed[-1])
+    assert status == 409 and "al afgerond" in body, f"a second submit of a completed task answered {status}"
 
     # PostgreSQL restarts once; the remaining web process, worker and beat carry on.
     cluster.restart_postgres()
@@ -353,6 +365,18 @@ def test_topology__two_web_processes_two_workers_and_beat_carry_on_through_kills
     )
     assert all(count == 1 for count in per_task.values()), f"a task was completed twice: {per_task}"
     cluster.zvh("audit", "verify")
+
+    # /metrics adds up every process through ZVH_METRICS_DIR, the killed ones included: what the web processes and
+    # the workers counted is what the database holds.
+    scraped = metric_samples(sven.client.send(b, "GET", "/metrics"))
+    by_process = query(cluster, "SELECT process_key, count(*) FROM completed_tasks GROUP BY process_key")
+    assert {key: scraped.get(("zvh_task_completions_total", key), 0) for key, _n in by_process} == {
+        key: float(count) for key, count in by_process
+    }, "completions counted by the web processes differ from the database"
+    [(timers,)] = query(cluster, "SELECT count(*) FROM audit_events WHERE action = 'timer'")
+    fired = sum(value for (name, _process), value in scraped.items() if name == "zvh_timers_fired_total")
+    assert timers >= 2 and fired == float(timers), f"the workers counted {fired} timers, the audit log holds {timers}"
+    assert scraped.get(("zvh_instances", "running"), 0) >= REFERRALS_BEFORE, "instances by status read at scrape time"
 
     # No log line of any process holds a name or BSN typed into a form.
     cluster.stop_all()

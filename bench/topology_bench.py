@@ -42,8 +42,7 @@ from engine.db import Database  # noqa: E402
 from engine.registry import deploy_file  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.users import create_api_token, create_user, get_user  # noqa: E402
-from tests.engine.test_serve import children_of  # noqa: E402
-from tests.services import Postgres, Redis, _wait_until, free_port  # noqa: E402
+from tests.services import Postgres, Redis, _wait_until, children_of, free_port  # noqa: E402
 
 ZVH = str(ROOT / ".venv" / "bin" / "zvh")
 CLIENT_COUNTS = (1, 2, 4)

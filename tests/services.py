@@ -22,6 +22,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def children_of(pid: int) -> set[int]:
+    """The processes whose parent is `pid` (gunicorn's workers when `pid` is the master)."""
+    children = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # ended while we looked
+            continue
+        # pid (comm) state ppid …; comm may hold spaces and parentheses, so split after its last ")"
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            children.add(int(entry.name))
+    return children
+
+
 def _postgres_bin() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found:

@@ -18,26 +18,10 @@ import pytest
 from click.testing import CliRunner
 
 from engine.cli import main
-from tests.services import Redis, _wait_until, free_port
+from tests.services import Redis, _wait_until, children_of, free_port
 
 ZVH = str(Path(sys.executable).with_name("zvh"))
 GRACEFUL_SECONDS = 5
-
-
-def children_of(pid: int) -> set[int]:
-    """The processes whose parent is `pid` (gunicorn's workers when `pid` is the master)."""
-    children = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # ended while we looked
-            continue
-        # pid (comm) state ppid …; comm may hold spaces and parentheses, so split after its last ")"
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            children.add(int(entry.name))
-    return children
 
 
 def socket_inodes(pid: int) -> set[str]:

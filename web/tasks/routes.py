@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import Session
 
 from engine.access import visible_instance
 from engine.context import in_form_order, is_repeated_round, starts_empty, task_context
@@ -249,7 +250,7 @@ def _locale() -> str:
     return str(get_locale() or "nl")
 
 
-def _completed_by(session: Any, user: User, task_id: str) -> bool:
+def _completed_by(session: Session, user: User, task_id: str) -> bool:
     """Whether `user` completed task `task_id` (only they learn that it was completed, no one else)."""
     done = session.get(CompletedTask, task_id) if len(task_id) <= 36 else None
     return done is not None and done.completed_by_id == user.id

@@ -53,7 +53,10 @@ COPY --from=python-build /opt/venv /opt/venv
 COPY processes /opt/venv/lib/python3.11/site-packages/processes
 COPY forms /opt/venv/lib/python3.11/site-packages/forms
 # `zvh serve` reads ZVH_WEB_WORKERS (web processes; `docker run -e ZVH_WEB_WORKERS=4 …` changes it).
+# MALLOC_MMAP_THRESHOLD_: glibc returns each 19 MiB argon2 buffer to the system when a hash is done, instead of keeping
+# one in every thread's arena (engine/users.py, bench/password_bench.py: 8 sign-ins at once 153 MiB -> 39 MiB).
 ENV PATH=/opt/venv/bin:$PATH \
+    MALLOC_MMAP_THRESHOLD_=16777216 \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     ZVH_INSTANCE_PATH=/var/lib/zvh \

@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.audit import record
@@ -24,25 +26,42 @@ from engine.sessions import end_sessions_of
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _ROLE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
-_HASHER = PasswordHasher()
+#: argon2id at the OWASP Password Storage Cheat Sheet minimum (m=19 MiB, t=2, p=1). The budget: a 2-core
+#: machine whose web processes run 8 threads each; with the library defaults (64 MiB, t=3, p=4) four sign-ins
+#: at once took 364 MB. Changing these rehashes each user at their next sign-in (`authenticate`).
+PASSWORD_MEMORY_KIB = 19 * 1024
+PASSWORD_TIME_COST = 2
+PASSWORD_PARALLELISM = 1
+_HASHER = PasswordHasher(
+    time_cost=PASSWORD_TIME_COST, memory_cost=PASSWORD_MEMORY_KIB, parallelism=PASSWORD_PARALLELISM
+)
+#: At most this many argon2 computations per process (one per core); other threads wait their turn, so the
+#: hashing memory of a process is at most HASHING_PERMITS x PASSWORD_MEMORY_KIB = 38 MiB, not 8 threads x m.
+#: (glibc keeps a freed 19 MiB buffer in each thread's arena unless MALLOC_MMAP_THRESHOLD_ is fixed below it,
+#: as the Dockerfile does; bench/password_bench.py shows both.)
+HASHING_PERMITS = 2
+_HASHING = threading.BoundedSemaphore(HASHING_PERMITS)
 MIN_PASSWORD_LENGTH = 12
 COMMON_PASSWORDS = Path(__file__).parent / "data" / "common-passwords.txt"
 
 
 def hash_password(password: str) -> str:
     """An argon2id hash of `password`."""
-    return _HASHER.hash(password)
+    with _HASHING:
+        return _HASHER.hash(password)
 
 
 @cache
 def _dummy_hash() -> str:
-    return _HASHER.hash(secrets.token_urlsafe(16))
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def _verify(password_hash: str | None, password: str) -> bool:
     """Always one argon2 verification: a missing hash is checked against a dummy, so it costs the same time."""
+    checked = password_hash or _dummy_hash()
     try:
-        return _HASHER.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+        with _HASHING:
+            return _HASHER.verify(checked, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
@@ -61,6 +80,25 @@ def authenticate(session: Session, *, username: str, password: str) -> User | No
     user = session.scalar(select(User).where(User.username == username))
     valid = _verify(user.password_hash if user is not None else None, password)
     return user if valid and user is not None and user.active else None
+
+
+def password_outdated(user: User) -> bool:
+    """Whether the user's stored hash was made with other parameters than today's (rehash it at sign-in)."""
+    return user.password_hash is not None and _HASHER.check_needs_rehash(user.password_hash)
+
+
+def rehash_if_outdated(session: Session, *, user: User, password: str) -> None:
+    """After a successful sign-in: store a hash with today's parameters when the user's was made with others. A
+    write of its own, so that signing in stays a read otherwise (`authenticate`).
+
+    The update only applies while the stored hash is still the one just verified: a password changed meanwhile wins.
+    """
+    old = user.password_hash
+    if old is None or not password_outdated(user):
+        return
+    session.execute(
+        update(User).where(User.id == user.id, User.password_hash == old).values(password_hash=hash_password(password))
+    )
 
 
 @cache
@@ -178,20 +216,44 @@ def create_api_token(session: Session, *, user: User, name: str, at: datetime, a
 TOKEN_USE_RESOLUTION = timedelta(minutes=5)
 
 
-def user_for_token(session: Session, token: str, *, at: datetime) -> User | None:
-    """The active user a (non-revoked) API token belongs to, or None; notes when the token was last used."""
+@dataclass(frozen=True)
+class TokenHolder:
+    """Whose API token it is, and whether the token's last use is due to be written down."""
+
+    user: User
+    token_id: int
+    use_due: bool
+
+
+def token_holder(session: Session, token: str, *, at: datetime) -> TokenHolder | None:
+    """The active user a (non-revoked) API token belongs to, or None. Only reads, so a read-only API call never waits
+    for the database's write lock; `note_token_use` writes the last use when `use_due`."""
     row = session.execute(
-        select(ApiToken, User)
+        select(ApiToken.id, ApiToken.last_used_at, User)
         .join(User, User.id == ApiToken.user_id)
         .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None), User.active)
     ).first()
     if row is None:
         return None
-    stored: ApiToken = row[0]
-    user: User = row[1]
-    if stored.last_used_at is None or at - stored.last_used_at > TOKEN_USE_RESOLUTION:
-        stored.last_used_at = at
-    return user
+    token_id, last_used_at, user = row
+    due = last_used_at is None or at - last_used_at > TOKEN_USE_RESOLUTION
+    return TokenHolder(user=user, token_id=token_id, use_due=due)
+
+
+def user_for_token(session: Session, token: str, *, at: datetime) -> User | None:
+    """The active user a (non-revoked) API token belongs to, or None."""
+    holder = token_holder(session, token, at=at)
+    return holder.user if holder else None
+
+
+def note_token_use(session: Session, token_id: int, *, at: datetime) -> None:
+    """Record that the token was used at `at`: a short write of its own, at most once per `TOKEN_USE_RESOLUTION`."""
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id)
+        .where(or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < at - TOKEN_USE_RESOLUTION))
+        .values(last_used_at=at)
+    )
 
 
 def change_password(

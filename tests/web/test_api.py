@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
+from engine.clock import FixedClock
 from engine.models import ApiToken, User
 from engine.users import create_api_token, get_user
 from tests.web.conftest import login
+from tests.web.helpers import user
 from web.api.openapi import OPENAPI
 
 MELDING = {
@@ -530,3 +534,30 @@ def test_unsupported_method__names_the_allowed_methods(api: Api) -> None:
     response = api.client.delete("/api/v1/processes", headers=api.headers("sven"))
 
     assert "GET" in response.headers.get("Allow", "")
+
+
+def test_token__a_read_never_waits_for_the_write_lock_and_the_last_use_is_noted_at_most_every_five_minutes(
+    app: Flask, api: Api, clock: FixedClock
+) -> None:
+    services = app.extensions["zvh"]
+
+    def last_used() -> datetime | None:
+        with services.db.reader() as session:
+            return session.scalar(select(ApiToken.last_used_at).where(ApiToken.user_id == user(app, "sven").id))
+
+    assert api.get("/processes", as_="sven").status_code == 200
+    noted = last_used()
+    clock.advance(timedelta(minutes=4))
+    # Another writer holds SQLite's write lock (as a long step would): a token check that wrote would wait 30 s.
+    # (/processes only reads; the task list also writes its search to the access log.)
+    with services.db.transaction():  # BEGIN IMMEDIATE on SQLite: the write lock, held until the block ends
+        started = time.monotonic()
+        answered = api.get("/processes", as_="sven")
+        waited = time.monotonic() - started
+    clock.advance(timedelta(minutes=2))
+    assert api.get("/processes", as_="sven").status_code == 200
+
+    assert answered.status_code == 200
+    assert waited < 5, f"the read waited {waited:.1f} s for the write lock"
+    assert noted == clock.now() - timedelta(minutes=6), "the first use is noted"
+    assert last_used() == clock.now(), "noted again once five minutes have passed, not within them"

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from werkzeug.test import TestResponse
 
 from engine.clock import FixedClock
 from engine.models import User
+from engine.users import get_user
 from tests.services import Redis
 from tests.web.conftest import PASSWORD, csrf_token, login
 from web import create_app
@@ -232,3 +234,16 @@ def test_login__failures_are_counted_in_redis_across_web_processes(
     assert _attempt(second.test_client(), "coen", PASSWORD).status_code == 429
     for each in (first, second):
         each.extensions["zvh"].db.dispose()
+
+
+def test_login__rehashes_a_password_hashed_with_older_parameters_once(app: Flask, client: FlaskClient) -> None:
+    database = app.extensions["zvh"].db
+    with database.transaction() as session:
+        get_user(session, "mila").password_hash = PasswordHasher().hash(PASSWORD)  # argon2-cffi's defaults: 64 MiB
+
+    login(client, "mila")
+
+    with database.reader() as session:
+        stored = get_user(session, "mila").password_hash
+    assert "$m=19456,t=2,p=1$" in stored
+    assert PasswordHasher().verify(stored, PASSWORD)

@@ -27,7 +27,7 @@ from engine.privacy.accesslog import record_read, record_search
 from engine.privacy.visibility import form_values, may_see_confidential, redact_case_data
 from engine.registry import list_processes, load_version
 from engine.runtime import Outcome
-from engine.users import user_for_token
+from engine.users import note_token_use, token_holder
 from web.api.openapi import MAX_INSTANCE_ID, OPENAPI, PROCESS_KEY_PATTERN
 from web.privacy.context import api_user_signed_in
 from web.services import now, queue_timers, reader, runtime, transaction
@@ -59,10 +59,14 @@ def token_required(view: F) -> F:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return _unauthorized("Send a personal API token as 'Authorization: Bearer <token>'.")
-        with transaction() as session:
-            user = user_for_token(session, token.strip(), at=now())
-        if user is None:
+        with reader() as session:  # a read: a GET never waits for the write lock
+            holder = token_holder(session, token.strip(), at=now())
+        if holder is None:
             return _unauthorized("The token is unknown, revoked, or belongs to an inactive user.", invalid_token=True)
+        if holder.use_due:
+            with transaction() as session:
+                note_token_use(session, holder.token_id, at=now())
+        user = holder.user
         g.api_user = user
         api_user_signed_in(user)
         return view(*args, **kwargs)

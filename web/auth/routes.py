@@ -24,7 +24,15 @@ from engine.sessions import (
     start_session,
 )
 from engine.twofactor import has_second_factor, second_factor_required
-from engine.users import LANGUAGES, authenticate, change_password, get_user, set_language
+from engine.users import (
+    LANGUAGES,
+    authenticate,
+    change_password,
+    get_user,
+    password_outdated,
+    rehash_if_outdated,
+    set_language,
+)
 from web.auth import throttle
 from web.auth.pending import ENROL_NEXT, await_second_factor
 from web.security import EXPIRED_USER, LANGUAGE, LAST_SEEN, SERVER_SESSION, fresh_session, idle_timeout
@@ -69,6 +77,9 @@ def login() -> ResponseReturnValue:
         return locked_out(wait)
     with reader() as db_session:
         user = authenticate(db_session, username=username, password=password)
+    if user is not None and password_outdated(user):  # once per user, after the hash parameters changed
+        with transaction() as db_session:
+            rehash_if_outdated(db_session, user=user, password=password)
     if user is None:
         delay = int(current_app.config["ZVH_SIGNIN_DELAY_SECONDS"])
         throttle.failed((account, address), base_delay=delay, now=moment)

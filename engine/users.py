@@ -28,7 +28,7 @@ _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _ROLE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 #: argon2id at the OWASP Password Storage Cheat Sheet minimum (m=19 MiB, t=2, p=1). The budget: a 2-core
 #: machine whose web processes run 8 threads each; with the library defaults (64 MiB, t=3, p=4) four sign-ins
-#: at once took 364 MB. Changing these rehashes each user at their next sign-in (`authenticate`).
+#: at once took 364 MB. Changing these rehashes each user at their next sign-in (`rehash_if_outdated`).
 PASSWORD_MEMORY_KIB = 19 * 1024
 PASSWORD_TIME_COST = 2
 PASSWORD_PARALLELISM = 1

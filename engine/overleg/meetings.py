@@ -58,6 +58,7 @@ _PAST = N_("Een overleg kan niet in het verleden worden gepland.")
 _NO_CASE = N_("Deze zaak bestaat niet of u heeft er geen toegang toe.")
 _ON_AGENDA = N_("Deze zaak staat al op de agenda van dit overleg.")
 _REASON = N_("Geef aan waarom deze zaak op de agenda komt.")
+_CASE_NUMBER = N_("Vul een zaaknummer in.")
 _NOT_ON_AGENDA = N_("Deze zaak staat niet op de agenda van dit overleg.")
 
 
@@ -407,6 +408,7 @@ def add_case(
     """Put a case on the agenda by hand, with a reason; the actor must see the case. When its process waits at a
     step that feeds this type, the meeting decides that step."""
     meeting = running_meeting(session, actor, meeting_id)
+    required_text(str(case), field="zaak", message=_CASE_NUMBER)
     text = required_text(reason, field="reden", message=_REASON)
     instance = _case(session, case)
     if instance is None or instance.destroyed_at is not None or not may_view(session, actor, instance.id, at=at):

@@ -487,6 +487,9 @@ def test_add_case__by_hand_with_a_reason_only_for_a_case_the_actor_sees(world: W
     with pytest.raises(InvalidInput) as no_reason:
         add(seen, "  ")
     assert set(no_reason.value.fields) == {"reden"}
+    with pytest.raises(InvalidInput) as no_case:
+        add(" ", "Graag bespreken")
+    assert set(no_case.value.fields) == {"zaak"} and no_case.value.message == "Vul een zaaknummer in."
     with pytest.raises(NotFound):
         add(hidden, "Graag bespreken")
     with pytest.raises(NotFound):

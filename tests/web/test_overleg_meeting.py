@@ -357,6 +357,15 @@ def test_add_case__an_unknown_case_is_a_message_on_the_page_with_what_was_typed(
     assert 'value="ZVH-2026-99999"' in page and "Escalatie uit de wijk</textarea>" in page
     assert "Deze zaak bestaat niet of u heeft er geen toegang toe." in page
 
+    empty = chair.post(
+        f"/overleggen/{world['meeting']}/agenda", data={"csrf_token": token, "case": " ", "reason": "Escalatie"}
+    )
+
+    assert empty.status_code == 422
+    assert "Vul een zaaknummer in." in empty.get_data(as_text=True) and "Escalatie</textarea>" in empty.get_data(
+        as_text=True
+    )
+
 
 @SQLITE_ONLY
 def test_closed_meeting__refuses_edits(app: Flask, world: dict[str, int]) -> None:

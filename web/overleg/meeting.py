@@ -526,6 +526,9 @@ def add_action_point(meeting_id: int, item_id: int) -> ResponseReturnValue:
 # --- the meeting as a whole ---------------------------------------------------------------------------------------
 
 
+_CASE_FIELDS = {"zaak": "case", "reden": "reason"}
+
+
 @bp.post("/overleggen/<int:meeting_id>/agenda")
 @login_required
 def add_case(meeting_id: int) -> ResponseReturnValue:
@@ -534,16 +537,13 @@ def add_case(meeting_id: int) -> ResponseReturnValue:
     state = PageState(case_values=typed)
     try:
         with transaction() as session:
-            overleg_meetings.running_meeting(session, me(), meeting_id)
-            if not typed["case"].strip():
-                message = _("Vul een zaaknummer in.")
-                raise InvalidInput(message, {"case": [message]})
             item = overleg_meetings.add_case(
                 session, meeting_id=meeting_id, case=typed["case"], actor=me(), reason=typed["reason"], at=now()
             )
             item_id = item.id
     except InvalidInput as invalid:
-        state.case_errors = {("reason" if key == "reden" else key): value for key, value in invalid.fields.items()}
+        # the engine names the fields in Dutch, the form in English
+        state.case_errors = {_CASE_FIELDS.get(key, key): value for key, value in invalid.fields.items()}
         state.case_message = invalid.message
         return _page(meeting_id, state, status=422)
     except NotFound as missing:

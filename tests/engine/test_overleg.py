@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from engine.access import may_view
 from engine.cases import case_view as cases_view
@@ -198,6 +199,28 @@ def process_properties(process_key: str, element_id: str) -> dict[str, str]:
 
 
 # --- schedule ------------------------------------------------------------------------------------------------------
+
+
+def agree_point(
+    session: Session,
+    world: World,
+    item_id: int,
+    description: str,
+    organisation: str,
+    owner: User | None,
+    deadline: date,
+) -> ActionPoint:
+    """The chair agrees an action point for an agenda item, now."""
+    return outcomes.add_action_point(
+        session,
+        item_id=item_id,
+        actor=world.chair,
+        description=description,
+        owner_organisation=organisation,
+        owner=owner,
+        deadline=deadline,
+        at=world.now(),
+    )
 
 
 def test_schedule__triage_on_tuesday_ten_with_a_monday_noon_cutoff_and_holidays_move_a_meeting(
@@ -399,15 +422,8 @@ def test_agenda__open_action_points_carry_the_case_forward_with_its_invitees_don
         item = item_of(world, first, case)
         decide(world, item.id)
         with world.db.transaction() as session:
-            points[case] = outcomes.add_action_point(
-                session,
-                item_id=item.id,
-                actor=world.chair,
-                description="Huisbezoek afleggen",
-                owner_organisation="politie",
-                owner=world.anna,
-                deadline=date(2026, 3, 20),
-                at=world.now(),
+            points[case] = agree_point(
+                session, world, item.id, "Huisbezoek afleggen", "politie", world.anna, date(2026, 3, 20)
             ).id
     with world.db.transaction() as session:
         outcomes.complete_action_point(
@@ -735,16 +751,7 @@ def test_set_status__held_then_closed_and_a_closed_meeting_refuses_every_edit(wo
     with pytest.raises(Conflict):
         decide(world, item.id)
     with pytest.raises(Conflict), world.db.transaction() as session:
-        outcomes.add_action_point(
-            session,
-            item_id=item.id,
-            actor=world.chair,
-            description="Te laat",
-            owner_organisation="zvh",
-            owner=None,
-            deadline=date(2026, 3, 20),
-            at=world.now(),
-        )
+        agree_point(session, world, item.id, "Te laat", "zvh", None, date(2026, 3, 20))
     with pytest.raises(Conflict), world.db.transaction() as session:
         meetings.add_case(session, meeting_id=meeting, case=case, actor=world.chair, reason="x", at=world.now())
     assert world.driver.open(case) == {"Task_triage"}
@@ -765,16 +772,7 @@ def test_destroy__a_destroyed_case_leaves_no_overleg_data_and_the_meeting_stays(
             outcomes.save_item(
                 session, item_id=item.id, actor=world.chair, version=1, at=world.now(), decision="Besluit over Jan"
             )
-            outcomes.add_action_point(
-                session,
-                item_id=item.id,
-                actor=world.chair,
-                description="Jan bellen",
-                owner_organisation="politie",
-                owner=world.anna,
-                deadline=date(2026, 3, 20),
-                at=world.now(),
-            )
+            agree_point(session, world, item.id, "Jan bellen", "politie", world.anna, date(2026, 3, 20))
     with world.db.transaction() as session:
         fg = create_user(session, username="fenna", display_name="Fenna", roles=["privacyfunctionaris"])
         number = world.driver.instance(gone).case_number
@@ -819,16 +817,7 @@ def test_timeline__the_case_shows_what_the_overleg_did_with_it_with_dutch_labels
     with world.db.transaction() as session:
         meetings.uninvite(session, meeting_id=meeting, case=case, user=world.anna, actor=world.chair, at=world.now())
         outcomes.save_item(session, item_id=item.id, actor=world.chair, version=1, at=world.now(), decision="Verwijzen")
-        point = outcomes.add_action_point(
-            session,
-            item_id=item.id,
-            actor=world.chair,
-            description="Wijkteam informeren",
-            owner_organisation="zvh",
-            owner=world.chair,
-            deadline=date(2026, 3, 6),
-            at=world.now(),
-        )
+        point = agree_point(session, world, item.id, "Wijkteam informeren", "zvh", world.chair, date(2026, 3, 6))
         outcomes.complete_action_point(session, point_id=point.id, actor=world.chair, note="Gebeld.", at=world.now())
     decide(world, item.id)
     with world.db.reader() as session:
@@ -899,16 +888,7 @@ def test_action_points__owned_by_the_zvh_reach_its_invited_people_and_invitation
     invite(world, meeting, case, world.anna)
     item = item_of(world, meeting, case)
     with world.db.transaction() as session:
-        point = outcomes.add_action_point(
-            session,
-            item_id=item.id,
-            actor=world.chair,
-            description="Terugkoppelen aan de melder",
-            owner_organisation="zvh",
-            owner=None,
-            deadline=date(2026, 3, 6),
-            at=world.now(),
-        )
+        point = agree_point(session, world, item.id, "Terugkoppelen aan de melder", "zvh", None, date(2026, 3, 6))
         sent = outcomes.send_invitations(session, meeting_id=meeting, actor=world.secretary, at=world.now())
     with world.db.reader() as session:
         told = {
@@ -957,16 +937,7 @@ def test_reminders__the_owner_is_reminded_before_the_deadline_and_once_more_afte
     meeting = plan(world, TRIAGE_1)
     item = item_of(world, meeting, case)
     with world.db.transaction() as session:
-        point = outcomes.add_action_point(
-            session,
-            item_id=item.id,
-            actor=world.chair,
-            description="Huisbezoek afleggen",
-            owner_organisation="politie",
-            owner=world.anna,
-            deadline=date(2026, 3, 10),
-            at=world.now(),
-        )
+        point = agree_point(session, world, item.id, "Huisbezoek afleggen", "politie", world.anna, date(2026, 3, 10))
 
     def reminders(at: datetime) -> list[str]:
         with world.db.transaction() as session:

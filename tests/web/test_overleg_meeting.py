@@ -26,6 +26,7 @@ from tests.conftest import START
 from tests.processes.harness import FORMS, PROCESSES, ProcessDriver
 from tests.processes.test_aanmelding_triage import AANMELDING, screen
 from tests.web.conftest import PASSWORD, login, seed_web_database
+from tests.web.helpers import lock_version
 from web import create_app
 
 #: The page's own logic is the same on both databases (the engine's overleg tests run on both); the stale edit and the
@@ -253,14 +254,12 @@ def test_autosave__without_a_version_is_refused_as_input(app: Flask, world: dict
 def test_outcome__invalid_input_keeps_what_was_typed_and_completes_nothing(app: Flask, world: dict[str, int]) -> None:
     chair = signed_in(app, "tafel")
     page, token = open_page(chair, world["meeting"])
-    lock = re.search(r'name="_lock_version" value="(\d+)"', page)
-    assert lock
 
     response = chair.post(
         f"/overleggen/{world['meeting']}/punten/{world['item']}/besluit",
         data={
             "csrf_token": token,
-            "_lock_version": lock.group(1),
+            "_lock_version": lock_version(page),
             "triagedatum": "2026-03-10",
             "triagetafel": "Zorg- en Veiligheidshuis",
             "motivering": "Getypte motivering <b>blijft</b> staan.",
@@ -278,14 +277,12 @@ def test_outcome__invalid_input_keeps_what_was_typed_and_completes_nothing(app: 
 def test_outcome__a_valid_decision_completes_the_triage_step(app: Flask, world: dict[str, int]) -> None:
     chair = signed_in(app, "tafel")
     page, token = open_page(chair, world["meeting"])
-    lock = re.search(r'name="_lock_version" value="(\d+)"', page)
-    assert lock
 
     response = chair.post(
         f"/overleggen/{world['meeting']}/punten/{world['item']}/besluit",
         data={
             "csrf_token": token,
-            "_lock_version": lock.group(1),
+            "_lock_version": lock_version(page),
             "triagedatum": "2026-03-10",
             "triagetafel": ["Zorg- en Veiligheidshuis", "Veilig Thuis"],
             "triagebesluit": "afwijzen_advies",

@@ -7,16 +7,20 @@ query (which filters, which order) and reused with bound parameters: building a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+import binascii
+import json
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select, tuple_, union_all
 from sqlalchemy.orm import Session, aliased
 
+from engine.db import UTCDateTime
 from engine.errors import InvalidInput, NotFound, PermissionDenied
-from engine.models import DeadlinePause, HumanTask, SavedFilter, User
+from engine.models import NO_DEADLINE, DeadlinePause, HumanTask, SavedFilter, User
 from engine.privacy.organisations import role_queues
 from engine.privacy.visibility import confidential_parameters, confidential_task_clause
 
@@ -153,9 +157,14 @@ class InboxQuery:
     descending: bool = False
     page: int = 1
     per_page: int = 50
+    #: a keyset page: the rows after (or before) the row a cursor names (`InboxPage.next_cursor`, `previous_cursor`)
+    after: str | None = None
+    before: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v not in (None, "", False) and k not in ("page", "per_page")}
+        """The view without its position: what a saved filter stores and what every page link carries."""
+        position = ("page", "per_page", "after", "before")
+        return {k: v for k, v in self.__dict__.items() if v not in (None, "", False) and k not in position}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> InboxQuery:
@@ -168,6 +177,9 @@ class InboxQuery:
             if not isinstance(value, str) or not value.isprintable():
                 return None  # control characters (NUL) never reach the database
             return value.strip()[:100] or None
+
+        def cursor(value: Any) -> str | None:
+            return value if isinstance(value, str) and 0 < len(value) <= 1000 and value.isascii() else None
 
         try:
             page = max(1, int(data.get("page") or 1))
@@ -182,16 +194,28 @@ class InboxQuery:
             sort=pick(data.get("sort"), SORTS, "due"),
             descending=str(data.get("descending", "")).lower() in ("1", "true", "on", "yes"),
             page=min(page, 10_000),
+            after=cursor(data.get("after")),
+            before=cursor(data.get("before")),
         )
 
 
 @dataclass(frozen=True)
 class InboxPage:
-    """One page of inbox rows and the number of rows in all pages."""
+    """One page of inbox rows, how many rows all pages hold, and where the pages around it start."""
 
     tasks: list[InboxRow]
+    #: the number of rows in all pages; `COUNT_CAP` when `capped` (there are more)
     total: int
+    #: more than `COUNT_CAP` rows: shown as "1.000+", as counting them all would read them all
+    capped: bool = False
+    #: the cursor of the next page (`InboxQuery.after`); None on the last page
+    next_cursor: str | None = None
+    #: the cursor of the previous page (`InboxQuery.before`); None on the first page
+    previous_cursor: str | None = None
 
+
+#: Counts stop here: an exact count of a million open tasks reads a million index entries on every page view.
+COUNT_CAP = 1000
 
 _COLUMNS = (
     HumanTask.id,
@@ -212,7 +236,8 @@ _COLUMNS = (
     HumanTask.secret,
     HumanTask.scope,
 )
-_ORDERS: dict[str, tuple[Any, ...]] = {
+#: The key of each order, unique by its last column (the id); every one has an index per audience (engine.models).
+_ORDERS: dict[Sort, tuple[Any, ...]] = {
     "due": (HumanTask.due_sort, HumanTask.created_at, HumanTask.id),
     "received": (HumanTask.created_at, HumanTask.id),
     "case": (HumanTask.case_number, HumanTask.id),
@@ -220,9 +245,51 @@ _ORDERS: dict[str, tuple[Any, ...]] = {
 }
 
 
+def _sort_key(row: InboxRow, sort: Sort) -> tuple[Any, ...]:
+    due_sort = row.due_at or NO_DEADLINE
+    return {
+        "due": (due_sort, row.created_at, row.id),
+        "received": (row.created_at, row.id),
+        "case": (row.case_number, row.id),
+        "process": (row.process_name, due_sort, row.id),
+    }[sort]
+
+
+def _encode_cursor(key: tuple[Any, ...], query: InboxQuery) -> str:
+    """Where a page starts or ends, as an opaque URL-safe token: the order's key of the row at its edge."""
+    values = [value.isoformat() if isinstance(value, datetime) else value for value in key]
+    body = json.dumps([query.sort, query.descending, values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(body).decode().rstrip("=")
+
+
+def _decode_cursor(token: str | None, query: InboxQuery) -> tuple[Any, ...] | None:
+    """The key in a cursor made for this query's order; None for no cursor or one that is not (untrusted input)."""
+    if not token:
+        return None
+    try:
+        sort, descending, key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if sort != query.sort or descending != query.descending or len(key) != len(_ORDERS[query.sort]):
+            return None
+        values: list[Any] = []
+        for column, value in zip(_ORDERS[query.sort], key, strict=True):
+            if not isinstance(value, str) or len(value) > 255 or not value.isprintable():
+                return None
+            if isinstance(column.type, UTCDateTime):
+                moment = datetime.fromisoformat(value)
+                if moment.tzinfo is None:
+                    return None
+                values.append(moment)
+            else:
+                values.append(value)
+        return tuple(values)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
 @dataclass(frozen=True)
 class _Shape:
-    by_audience: bool = False
+    #: how many audiences the rows are in (one index range each); 0: any audience (the team view, one case, one task)
+    audiences: int = 0
     by_instance: bool = False
     by_task: bool = False
     by_process: bool = False
@@ -233,14 +300,12 @@ class _Shape:
     confidential: bool = False
     sort: Sort = "due"
     descending: bool = False
+    #: the page starts after (or, read backwards, before) a cursor's key
+    keyset: bool = False
 
 
-@cache
-def _statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
-    """The count and page statements for one shape of query, built once."""
+def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
-    if shape.by_audience:
-        conditions.append(HumanTask.audience.in_(bindparam("audiences", expanding=True)))
     if shape.by_instance:
         conditions.append(HumanTask.instance_id == bindparam("instance_id"))
     if shape.by_task:
@@ -260,23 +325,46 @@ def _statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
         conditions.append(HumanTask.case_number.ilike(bindparam("case_number"), escape="\\"))
     if shape.confidential:
         conditions.append(confidential_task_clause())
-    order = [column.desc() if shape.descending else column for column in _ORDERS[shape.sort]]
-    count = select(func.count()).select_from(HumanTask).where(*conditions)
-    # Sort and cut on the index first, then read the few rows of the page.
-    page_ids = (
-        select(HumanTask.id)
-        .where(*conditions)
+    return conditions
+
+
+def _audience_ranges(shape: _Shape) -> list[list[ColumnElement[bool]]]:
+    """One list of conditions per index range: `audience = :audience_<n>` each, or one range over all tasks."""
+    if not shape.audiences:
+        return [[]]
+    return [[HumanTask.audience == bindparam(f"audience_{n}")] for n in range(shape.audiences)]
+
+
+@cache
+def _statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
+    """The capped count and the page statements for one shape of query, built once.
+
+    A page is the first `:window` rows of each audience's index range, in the order's key (after the cursor's key
+    when there is one), merged and cut to `:limit` after `:offset`: it reads at most (offset + limit) index entries per
+    audience, however many tasks wait. The count reads at most `COUNT_CAP + 1` entries.
+    """
+    conditions = _conditions(shape)
+    key = _ORDERS[shape.sort]
+    order = [column.desc() if shape.descending else column for column in key]
+    cursor = tuple_(*(bindparam(f"key_{n}", type_=column.type) for n, column in enumerate(key)))
+    ranges = []
+    for audience in _audience_ranges(shape):
+        branch = select(HumanTask.id).where(*audience, *conditions)
+        if shape.keyset:
+            branch = branch.where(tuple_(*key) < cursor if shape.descending else tuple_(*key) > cursor)
+        ranges.append(branch.order_by(*order).limit(bindparam("window")).subquery())
+    ids = union_all(*(select(r.c.id) for r in ranges)).subquery() if len(ranges) > 1 else ranges[0]
+    page = (
+        select(*_COLUMNS)
+        .join(ids, ids.c.id == HumanTask.id)
+        .outerjoin(_Assignee, _Assignee.id == HumanTask.assignee_id)
         .order_by(*order)
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
-        .subquery()
     )
-    page = (
-        select(*_COLUMNS)
-        .join(page_ids, page_ids.c.id == HumanTask.id)
-        .outerjoin(_Assignee, _Assignee.id == HumanTask.assignee_id)
-        .order_by(*order)
-    )
+    audiences = [HumanTask.audience.in_(bindparam("audiences", expanding=True))] if shape.audiences else []
+    capped = select(HumanTask.id).where(*audiences, *conditions).limit(COUNT_CAP + 1).subquery()
+    count = select(func.count()).select_from(capped)
     return count, page
 
 
@@ -285,11 +373,20 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _run(session: Session, shape: _Shape, parameters: dict[str, Any], *, with_total: bool) -> InboxPage:
-    count, page = _statements(shape)
-    rows = [InboxRow(*row) for row in session.execute(page, parameters)]
-    total = (session.scalar(count, parameters) or 0) if with_total else len(rows)
-    return InboxPage(rows, total)
+def _count(session: Session, shape: _Shape, parameters: dict[str, Any]) -> tuple[int, bool]:
+    """How many rows (at most COUNT_CAP) and whether there are more."""
+    counted = session.scalar(_statements(replace(shape, keyset=False))[0], parameters) or 0
+    return min(counted, COUNT_CAP), counted > COUNT_CAP
+
+
+def _rows(session: Session, shape: _Shape, parameters: dict[str, Any], *, limit: int, offset: int) -> list[InboxRow]:
+    window = {"window": offset + limit, "limit": limit, "offset": offset}
+    return [InboxRow(*row) for row in session.execute(_statements(shape)[1], {**parameters, **window})]
+
+
+def _with_audiences(parameters: dict[str, Any], audience: list[str] | None) -> dict[str, Any]:
+    named = {f"audience_{n}": value for n, value in enumerate(audience or [])}
+    return {**parameters, "audiences": audience, **named}
 
 
 # Secret cases are rare: one probe of a small partial index decides whether a page needs the filter at all, so the
@@ -307,10 +404,13 @@ def _any_secret(session: Session, audience: list[str] | None) -> bool:
 
 
 def inbox(session: Session, *, user: User, query: InboxQuery, now: datetime) -> InboxPage:
-    """One page of a user's inbox tab with the query's filters and order."""
+    """One page of a user's inbox tab with the query's filters and order: the first, the one after `query.after` or
+    before `query.before` (keyset pages, whatever their depth), or the query's numbered page."""
     audience = tab_audiences(user, query.tab)
+    if audience == []:
+        return InboxPage([], 0)
     shape = _Shape(
-        by_audience=audience is not None,
+        audiences=0 if audience is None else len(audience),
         confidential=_any_secret(session, audience),
         by_process=query.process is not None,
         by_gemeente=query.gemeente is not None,
@@ -319,29 +419,85 @@ def inbox(session: Session, *, user: User, query: InboxQuery, now: datetime) -> 
         sort=query.sort,
         descending=query.descending,
     )
-    parameters: dict[str, Any] = {
-        "audiences": audience,
-        "process": query.process,
-        "gemeente": query.gemeente,
-        "now": now,
-        "week": now + timedelta(days=7),
-        "case_number": _like(query.case_number or ""),
-        "limit": query.per_page,
-        "offset": (query.page - 1) * query.per_page,
-        **confidential_parameters(user, at=now),
-    }
-    return _run(session, shape, parameters, with_total=True)
+    parameters = _with_audiences(
+        {
+            "process": query.process,
+            "gemeente": query.gemeente,
+            "now": now,
+            "week": now + timedelta(days=7),
+            "case_number": _like(query.case_number or ""),
+            **confidential_parameters(user, at=now),
+        },
+        audience,
+    )
+    total, capped = _count(session, shape, parameters)
+    rows, previous, following = _page(session, shape, parameters, query)
+    return InboxPage(
+        rows,
+        total,
+        capped,
+        next_cursor=None if following is None else _encode_cursor(following, query),
+        previous_cursor=None if previous is None else _encode_cursor(previous, query),
+    )
 
 
-def tab_counts(session: Session, *, user: User) -> dict[str, int]:
-    """How many tasks each inbox tab holds for `user` (the team tab only for coordinators)."""
-    counts: dict[str, int] = {}
+def _keyed(key: tuple[Any, ...]) -> dict[str, Any]:
+    return {f"key_{n}": value for n, value in enumerate(key)}
+
+
+def _page(
+    session: Session, shape: _Shape, parameters: dict[str, Any], query: InboxQuery
+) -> tuple[list[InboxRow], tuple[Any, ...] | None, tuple[Any, ...] | None]:
+    """The rows of the query's page, and the keys the previous and the next page are read from (None: no such page).
+
+    One row more than the page is read to know whether another page follows, in the direction of reading.
+    """
+    limit, sort = query.per_page, query.sort
+    after = _decode_cursor(query.after, query)
+    before = None if after is not None else _decode_cursor(query.before, query)
+    if before is not None:  # read backwards from the cursor, then turn the rows around
+        back = replace(shape, descending=not shape.descending, keyset=True)
+        rows = _rows(session, back, {**parameters, **_keyed(before)}, limit=limit + 1, offset=0)
+        if rows:
+            earlier = len(rows) > limit
+            rows = rows[:limit][::-1]
+            return rows, _sort_key(rows[0], sort) if earlier else None, _sort_key(rows[-1], sort)
+        # nothing before it (any more): the first page
+    elif after is not None:
+        rows = _rows(session, replace(shape, keyset=True), {**parameters, **_keyed(after)}, limit=limit + 1, offset=0)
+        if rows:
+            following = _sort_key(rows[limit - 1], sort) if len(rows) > limit else None
+            return rows[:limit], _sort_key(rows[0], sort), following
+        # nothing after it (any more, colleagues completed those tasks): the last page
+        back = replace(shape, descending=not shape.descending)
+        rows = _rows(session, back, parameters, limit=limit + 1, offset=0)
+        earlier = len(rows) > limit
+        rows = rows[:limit][::-1]
+        return rows, _sort_key(rows[0], sort) if earlier and rows else None, None
+    offset = (query.page - 1) * limit
+    rows = _rows(session, shape, parameters, limit=limit + 1, offset=offset)
+    following = _sort_key(rows[limit - 1], sort) if len(rows) > limit else None
+    return rows[:limit], _sort_key(rows[0], sort) if rows and offset else None, following
+
+
+@dataclass(frozen=True)
+class Count:
+    """How many tasks a tab holds: `total`, or more than that when `capped` (shown as "1.000+")."""
+
+    total: int
+    capped: bool = False
+
+
+def tab_counts(session: Session, *, user: User) -> dict[str, Count]:
+    """How many tasks each inbox tab holds for `user` (the team tab only for coordinators), up to COUNT_CAP."""
+    counts: dict[str, Count] = {}
     for tab in TABS:
         if tab == "team" and not may_see_team(user):
             continue
         audience = tab_audiences(user, tab)
-        count, _ = _statements(_Shape(by_audience=audience is not None, confidential=_any_secret(session, audience)))
-        counts[tab] = session.scalar(count, {"audiences": audience, **confidential_parameters(user)}) or 0
+        shape = _Shape(audiences=0 if audience is None else len(audience), confidential=_any_secret(session, audience))
+        parameters = _with_audiences(confidential_parameters(user), audience)
+        counts[tab] = Count(*_count(session, shape, parameters))
     return counts
 
 
@@ -356,21 +512,25 @@ def list_tasks(
     with_total: bool = True,
 ) -> InboxPage:
     """Open tasks, earliest deadline first; only those `user` may work on when a user is given."""
+    audience = audiences(user) if user is not None else None
     shape = _Shape(
-        by_audience=user is not None,
-        confidential=user is not None and _any_secret(session, audiences(user)),
+        audiences=0 if audience is None else len(audience),
+        confidential=_any_secret(session, audience),
         by_instance=instance_id is not None,
         by_task=task_id is not None,
     )
-    parameters: dict[str, Any] = {
-        "audiences": audiences(user) if user is not None else None,
-        "instance_id": instance_id,
-        "task_id": task_id,
-        "limit": limit,
-        "offset": offset,
-        **(confidential_parameters(user) if user is not None else {}),
-    }
-    return _run(session, shape, parameters, with_total=with_total)
+    parameters = _with_audiences(
+        {
+            "instance_id": instance_id,
+            "task_id": task_id,
+            **(confidential_parameters(user) if user is not None else {}),
+        },
+        audience,
+    )
+    rows = _rows(session, shape, parameters, limit=limit, offset=offset)
+    if not with_total:
+        return InboxPage(rows, len(rows))
+    return InboxPage(rows, *_count(session, shape, parameters))
 
 
 def task_row(session: Session, task_id: str) -> InboxRow:

@@ -192,9 +192,15 @@ class HumanTask(Base):
     """Inbox projection: one row per open human task, rewritten in the same transaction as its instance."""
 
     __tablename__ = "human_tasks"
-    # An inbox page is an index range: audience IN (...) ordered by deadline, without reading other rows.
+    # An inbox page is one index range per audience in the page's order (engine.inbox), without reading other rows:
+    # deadline, received, case number, process; the team view (every audience) has its own.
     __table_args__ = (
         Index("ix_human_tasks_inbox", "audience", "due_sort", "created_at", "id"),
+        Index("ix_human_tasks_inbox_received", "audience", "created_at", "id"),
+        Index("ix_human_tasks_inbox_case", "audience", "case_number", "id"),
+        Index("ix_human_tasks_inbox_process", "audience", "process_name", "due_sort", "id"),
+        Index("ix_human_tasks_team_due", "due_sort", "created_at", "id"),
+        Index("ix_human_tasks_team_process", "process_name", "due_sort", "id"),
         Index("ix_human_tasks_process_element", "process_key", "element_id", "created_at"),
         # Tasks of secret cases are few: a small index tells the inbox whether it must filter at all.
         Index(

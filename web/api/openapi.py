@@ -120,9 +120,23 @@ OPENAPI: dict[str, Any] = {
                     },
                     {"name": "descending", "in": "query", "schema": {"type": "boolean", "default": False}},
                     {
+                        "name": "after",
+                        "in": "query",
+                        "schema": {"type": "string", "maxLength": 1000},
+                        "description": "The next page: the `next` of the page before it. Pages read this way cost "
+                        "the same at any depth. A cursor made for another order is ignored (the first page).",
+                    },
+                    {
+                        "name": "before",
+                        "in": "query",
+                        "schema": {"type": "string", "maxLength": 1000},
+                        "description": "The previous page: the `previous` of the page after it.",
+                    },
+                    {
                         "name": "page",
                         "in": "query",
                         "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1},
+                        "description": "A numbered page, read by skipping the pages before it: prefer `after`.",
                     },
                 ],
                 "responses": {
@@ -293,12 +307,21 @@ OPENAPI: dict[str, Any] = {
             },
             "TaskPage": {
                 "type": "object",
-                "required": ["tasks", "total", "page", "per_page"],
+                "required": ["tasks", "total", "total_capped", "page", "per_page", "next", "previous"],
                 "properties": {
                     "tasks": {"type": "array", "items": _ref("Task")},
-                    "total": {"type": "integer"},
+                    "total": {
+                        "type": "integer",
+                        "description": "How many tasks all pages hold; counted up to 1000 (see `total_capped`).",
+                    },
+                    "total_capped": {"type": "boolean", "description": "There are more than `total` tasks."},
                     "page": {"type": "integer"},
                     "per_page": {"type": "integer"},
+                    "next": {**_NULLABLE_STRING, "description": "The cursor of the next page (`after`); null: last."},
+                    "previous": {
+                        **_NULLABLE_STRING,
+                        "description": "The cursor of the previous page (`before`); null: first.",
+                    },
                 },
             },
             "Instance": {

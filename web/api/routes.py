@@ -167,15 +167,20 @@ def start_instance(key: str) -> ResponseReturnValue:
 @token_required
 def tasks() -> ResponseReturnValue:
     query = InboxQuery.from_dict(request.args.to_dict())
-    with transaction() as session:
+    with reader() as session:  # a read never waits for the write lock (SQLite has one for the whole database)
         page = inbox(session, user=_user(), query=query, now=now())  # the team tab is refused to non-coordinators
-        record_search(session, user=_user(), object_type="tasks", filters=query.as_dict(), at=now(), found=page.total)
+    if query.case_number:  # as in the web inbox: a search for a case is logged, its number is not
+        with transaction() as session:
+            record_search(session, user=_user(), object_type="tasks", filters=query.as_dict(), at=now(), found=page.total)
     return jsonify(
         {
             "tasks": [task_dict(t) for t in page.tasks],
             "total": page.total,
+            "total_capped": page.capped,
             "page": query.page,
             "per_page": query.per_page,
+            "next": page.next_cursor,
+            "previous": page.previous_cursor,
         }
     )
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import format_decimal, ngettext
 from flask_login import login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -84,6 +84,11 @@ def reassign_candidates(session: Session, tasks: Sequence[InboxRow]) -> list[Use
     return [colleague for colleague in colleagues if queues & set(role_queues(colleague))]
 
 
+def count_label(total: int, capped: bool = False) -> str:
+    """A task count as the tabs and the table show it: "1.000+" when there are more than the count reads."""
+    return format_decimal(total) + ("+" if capped else "")
+
+
 def _inbox_page(args: dict[str, str], *, status: int = 200) -> ResponseReturnValue:
     user = me()
     query = InboxQuery.from_dict(args)
@@ -94,7 +99,7 @@ def _inbox_page(args: dict[str, str], *, status: int = 200) -> ResponseReturnVal
         context = {
             "query": query,
             "page": page,
-            "pages": max(1, -(-page.total // query.per_page)),
+            "count_label": count_label,
             "counts": tab_counts(session, user=user),
             "now": now(),
             "filters": saved_filters(session, user=user),

@@ -183,8 +183,14 @@ def record(
         raise RuntimeError("audit.record needs a Database.transaction(), not a reader()")
     context = _ACCESS.get()
     own = context.username == actor
+    # The case row this session holds, kept alive until the commit reads its final person key (the session only
+    # holds unchanged rows weakly: once the caller lets go, reading the key would load the whole row again).
+    case = None
+    if person_key is None and instance_id is not None:
+        case = session.identity_map.get(session.identity_key(Instance, instance_id))
     session.info.setdefault(_PENDING, []).append(
         {
+            "case": case,
             "at": at.astimezone(UTC),
             "actor": actor,
             "action": action,
@@ -214,9 +220,10 @@ def _append_pending(session: Session) -> None:
     if not pending:
         return
     session.flush()  # the cases the entries are about are written (their person keys are read below)
-    for entry in pending:  # the case is almost always loaded already: no query
+    for entry in pending:  # the case is almost always held already: no query
+        case = entry.pop("case")
         if entry["person_key"] is None and entry["instance_id"] is not None:
-            case = session.get(Instance, entry["instance_id"])
+            case = case or session.get(Instance, entry["instance_id"])
             entry["person_key"] = case.person_key if case is not None else None
     connection = session.connection()
     dialect = connection.dialect.name

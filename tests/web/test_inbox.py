@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 from flask import Flask
+from sqlalchemy import insert, select
 
 from engine.clock import FixedClock
-from engine.models import AuditEvent
+from engine.inbox import COUNT_CAP
+from engine.models import AuditEvent, HumanTask
 from tests.web.helpers import MELDING_DATA, open_task_id, page_token, start_melding
 
 
@@ -277,3 +280,41 @@ def test_team_view__a_manager_sees_the_rows_but_opens_cases_from_the_bewaking(ap
     assert f'name="taak" value="{task_id}"' in page, "the row is there, to reassign"
     assert f'href="/zaken/{instance_id}"' not in page and f'href="/taken/{task_id}"' not in page
     assert mariska.get(f"/zaken/{instance_id}").status_code == 404
+
+
+def _copies(app: Flask, instance_id: int, count: int) -> None:
+    """`count` more open tasks in the same queue: copies of the case's inbox row (the inbox reads only those)."""
+    db = app.extensions["zvh"].db
+    with db.reader() as session:
+        model = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)).one()
+        row = {column.key: getattr(model, column.key) for column in HumanTask.__table__.columns}
+    copies = [{**row, "id": str(uuid.UUID(int=n + 1)), "case_number": f"ZVH-2025-{n:05d}"} for n in range(count)]
+    with db.engine.begin() as connection:
+        connection.execute(insert(HumanTask), copies)
+
+
+def test_inbox__pages_by_cursor_keep_the_filters_and_lead_back(app: Flask, as_user) -> None:
+    _copies(app, start_melding(app), 59)
+    sven = as_user("sven")
+
+    first = sven.get("/taken?sort=case").get_data(as_text=True)
+    following = re.search(r'rel="next" href="([^"]+)"', first)
+    assert "60 taken" in first and following and 'rel="prev"' not in first
+    second = sven.get(following.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    back = re.search(r'rel="prev" href="([^"]+)"', second)
+
+    assert "sort=case" in following.group(1), "the next page keeps the order"
+    assert second.count("ZVH-20") == 10, "the last ten of 60"
+    assert "ZVH-2026-00001" in second, "sorted by case number, the real case comes last"
+    assert 'rel="next"' not in second and "Eerste pagina" in second and back
+    again = sven.get(back.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert again.count("ZVH-2025-") == 50 and "ZVH-2025-00000" in again and 'rel="next"' in again
+
+
+def test_inbox__more_than_a_thousand_tasks_show_as_1000_plus(app: Flask, as_user) -> None:
+    _copies(app, start_melding(app), COUNT_CAP)
+    page = as_user("sven").get("/taken").get_data(as_text=True)
+
+    assert "Meer dan 1.000 taken" in page
+    assert re.search(r'tab=open"[^>]*>\s*[^<]+<span class="utrecht-badge-counter">1\.000\+</span>', page)
+    assert 'rel="next"' in page

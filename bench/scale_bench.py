@@ -173,7 +173,7 @@ def prepare(url: str, work: Path) -> Setup:
 
 
 def seed_open_tasks(setup: Setup, count: int) -> float:
-    """Make the bulk open tasks of the inbox role exactly `count` (insert or cut back), then ANALYZE; seconds taken."""
+    """Make the bulk open tasks of the inbox role exactly `count` (insert or cut back), then settle; seconds taken."""
     began = time.perf_counter()
     db = Database(setup.url)
     statement = text(_SEED_POSTGRES if db.engine.dialect.name == "postgresql" else _SEED_SQLITE)
@@ -193,11 +193,25 @@ def seed_open_tasks(setup: Setup, count: int) -> float:
             )
         if count > SEED_CHUNK:
             print(f"    {min(start + SEED_CHUNK, count):>9,} rows ({time.perf_counter() - began:.0f} s)", flush=True)
-    with db.engine.begin() as connection:  # statistics as autovacuum/autoanalyze would have them after a bulk load
-        connection.execute(text("ANALYZE"))
+    settle(db)
     db.dispose()
     setup.seeded = count
     return time.perf_counter() - began
+
+
+def settle(db: Database) -> None:
+    """The state autovacuum and a checkpoint leave after a bulk load, reached now so that background work on it does
+    not land in the next figures: statistics (ANALYZE) and, on PostgreSQL, the visibility map (VACUUM) and a
+    checkpoint; on SQLite the WAL folded back into the database file."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+            connection.execute(text("CHECKPOINT"))
+    else:
+        with db.engine.connect() as connection:
+            connection.execute(text("ANALYZE"))
+            connection.commit()
+            connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
 def api_headers(token: str) -> dict[str, str]:
@@ -325,6 +339,7 @@ def measure_audit(port: int, setup: Setup, done: str, sizes: list[int], requests
         print(f"  audit: {size:,} audit events ...", flush=True)
         began = time.perf_counter()
         fill_audit(db, size, have)
+        settle(db)
         have = max(have, size)
         client = Client(port)  # the server closes connections left idle during the fill
         missing = sample(requests, client, 404, "GET", f"/api/v1/tasks/{unknown}", **api)

@@ -1,8 +1,11 @@
 """Queries on the inbox projection: never deserializes a workflow.
 
-Each open task row carries its `audience` (`user:<id>`, `role:<role>` or `owner:<id>`), so "what may this person
-pick up" is one range scan of the (audience, due_sort, created_at, id) index. Statements are built once per shape of
-query (which filters, which order) and reused with bound parameters: building a statement costs more than running it.
+Each open task row carries its `audience` (`user:<id>`, `role:<role>` or `owner:<id>`), and every order the inbox
+offers has an index that starts with it, so a page of "what may this person pick up" is the first rows of one index
+range per audience, merged: it costs the same with a thousand open tasks as with a million, and so does every later
+page (keyset pages: a cursor holds the order's key of the row a page ends at). Counts stop at `COUNT_CAP`. Statements
+are built once per shape of query (which filters, which order, how many audiences) and reused with bound parameters:
+building a statement costs more than running it.
 """
 
 from __future__ import annotations
@@ -362,8 +365,13 @@ def _statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
     )
-    audiences = [HumanTask.audience.in_(bindparam("audiences", expanding=True))] if shape.audiences else []
-    capped = select(HumanTask.id).where(*audiences, *conditions).limit(COUNT_CAP + 1).subquery()
+    # The count, too, reads each audience's range only up to the cap (an IN over all of them may become a bitmap
+    # scan on PostgreSQL, which reads the whole range before any limit applies).
+    counted = [
+        select(HumanTask.id).where(*audience, *conditions).limit(COUNT_CAP + 1).subquery()
+        for audience in _audience_ranges(shape)
+    ]
+    capped = union_all(*(select(c.c.id) for c in counted)).subquery() if len(counted) > 1 else counted[0]
     count = select(func.count()).select_from(capped)
     return count, page
 
@@ -386,7 +394,7 @@ def _rows(session: Session, shape: _Shape, parameters: dict[str, Any], *, limit:
 
 def _with_audiences(parameters: dict[str, Any], audience: list[str] | None) -> dict[str, Any]:
     named = {f"audience_{n}": value for n, value in enumerate(audience or [])}
-    return {**parameters, "audiences": audience, **named}
+    return {**parameters, **named}
 
 
 # Secret cases are rare: one probe of a small partial index decides whether a page needs the filter at all, so the

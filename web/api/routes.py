@@ -171,7 +171,9 @@ def tasks() -> ResponseReturnValue:
         page = inbox(session, user=_user(), query=query, now=now())  # the team tab is refused to non-coordinators
     if query.case_number:  # as in the web inbox: a search for a case is logged, its number is not
         with transaction() as session:
-            record_search(session, user=_user(), object_type="tasks", filters=query.as_dict(), at=now(), found=page.total)
+            record_search(
+                session, user=_user(), object_type="tasks", filters=query.as_dict(), at=now(), found=page.total
+            )
     return jsonify(
         {
             "tasks": [task_dict(t) for t in page.tasks],

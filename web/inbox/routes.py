@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_babel import format_decimal, ngettext
+from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session

@@ -332,9 +332,12 @@ def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
 
 
 def _audience_ranges(shape: _Shape) -> list[list[ColumnElement[bool]]]:
-    """One list of conditions per index range: `audience = :audience_<n>` each, or one range over all tasks."""
+    """One list of conditions per index range: `audience = :audience_<n>` each, or one range over all tasks. The
+    tasks of one case or one task id are few: there one `audience IN (…)` reads them."""
     if not shape.audiences:
         return [[]]
+    if shape.by_instance or shape.by_task:
+        return [[HumanTask.audience.in_([bindparam(f"audience_{n}") for n in range(shape.audiences)])]]
     return [[HumanTask.audience == bindparam(f"audience_{n}")] for n in range(shape.audiences)]
 
 
@@ -523,7 +526,8 @@ def list_tasks(
     audience = audiences(user) if user is not None else None
     shape = _Shape(
         audiences=0 if audience is None else len(audience),
-        confidential=_any_secret(session, audience),
+        # one task: its own row says whether it is secret, so the clause is checked instead of probing for any
+        confidential=audience is not None and (task_id is not None or _any_secret(session, audience)),
         by_instance=instance_id is not None,
         by_task=task_id is not None,
     )

@@ -167,9 +167,11 @@ class Instance(Base):
 
     process_version: Mapped[ProcessVersion] = relationship(lazy="joined", innerjoin=True)
     started_by: Mapped[User] = relationship()
-    #: the starter's username, read with the row (listing instances needs no user objects)
+    #: the starter's username, read with the row (listing instances needs no user objects); the starter never
+    #: changes, so a step's UPDATE need not read it again
     started_by_name: Mapped[str] = column_property(
-        select(User.username).where(User.id == started_by_id).correlate_except(User).scalar_subquery()
+        select(User.username).where(User.id == started_by_id).correlate_except(User).scalar_subquery(),
+        expire_on_flush=False,
     )
 
     __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012 - SQLAlchemy's declarative convention

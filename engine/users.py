@@ -14,8 +14,8 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from engine.audit import record
 from engine.clock import SYSTEM_CLOCK, Clock
@@ -225,14 +225,19 @@ class TokenHolder:
     use_due: bool
 
 
+# Built once, and one statement: the user with their roles and gemeenten joined in (every API call runs it).
+_TOKEN_HOLDER = (
+    select(ApiToken.id, ApiToken.last_used_at, User)
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None), User.active)
+    .options(joinedload(User.roles), joinedload(User.gemeenten))
+)
+
+
 def token_holder(session: Session, token: str, *, at: datetime) -> TokenHolder | None:
     """The active user a (non-revoked) API token belongs to, or None. Only reads, so a read-only API call never waits
     for the database's write lock; `note_token_use` writes the last use when `use_due`."""
-    row = session.execute(
-        select(ApiToken.id, ApiToken.last_used_at, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None), User.active)
-    ).first()
+    row = session.execute(_TOKEN_HOLDER, {"token_hash": _token_hash(token)}).unique().first()
     if row is None:
         return None
     token_id, last_used_at, user = row

@@ -76,7 +76,9 @@ def test_task_page__opens_with_a_notice_when_its_instructions_run_away(app: Flas
 
     assert response.status_code == 200
     assert NOTICE in response.get_data(as_text=True)
-    assert time.monotonic() - began < TIME_BUDGET + 1.0
+    # Cut at the budget, not left to run: the page itself takes well under a second, but the margin allows for a
+    # loaded 2-core machine (2.3 s was seen with two test processes and a benchmark running).
+    assert time.monotonic() - began < TIME_BUDGET + 3.0
 
 
 def test_render_instructions__iso_dates_in_process_data_show_in_dutch_format(app: Flask) -> None:

@@ -62,6 +62,8 @@ bench: system-deps setup
 	$(BIN)/python bench/report_bench.py
 	$(BIN)/python bench/overleg_bench.py
 	$(BIN)/python bench/topology_bench.py
+	$(BIN)/python bench/scale_bench.py
+	$(BIN)/python bench/completion_split.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -78,36 +78,42 @@ _COLUMNS = (
     "id, instance_id, element_id, name, role, scope, secret, owner_id, assignee_id, audience, form, ui_form, "
     "created_at, due_at, norm, norm_due_at, due_sort, case_number, gemeente, process_key, process_name"
 )
-# One row per n: every third task without a deadline (due_sort = NO_DEADLINE), created over a year, due over half a
-# year; the datetimes in the text form SQLAlchemy stores on SQLite.
+# One row per n: created during the year before now; every third task without a deadline (due_sort = NO_DEADLINE),
+# the others due from 60 days ago to 180 days ahead; the datetimes in the text form SQLAlchemy stores on SQLite.
 _SQLITE_DUE = (
     "CASE WHEN n % 3 = 0 THEN NULL ELSE "
-    "strftime('%Y-%m-%d %H:%M:%S', '2026-06-01', '+' || ((n * 7919) % 15552000) || ' seconds') || '.000000' END"
+    "strftime('%Y-%m-%d %H:%M:%S', :now, printf('%+d seconds', (n * 7919) % 20736000 - 5184000)) || '.000000' END"
 )
 _SEED_SQLITE = f"""
 WITH RECURSIVE seq(n) AS (SELECT :start UNION ALL SELECT n + 1 FROM seq WHERE n + 1 < :stop)
 INSERT INTO human_tasks ({_COLUMNS})
 SELECT '{SEED_ID}' || printf('%012d', n), :first_instance + n % :instances, 'Task_1', 'Form 1', '{INBOX_ROLE}', NULL,
        0, NULL, NULL, 'role:{INBOX_ROLE}', 'form1-schema.json', 'form1-uischema.json',
-       strftime('%Y-%m-%d %H:%M:%S', '2026-01-01', '+' || ((n * 37) % 31536000) || ' seconds') || '.000000',
+       strftime('%Y-%m-%d %H:%M:%S', :now, printf('-%d seconds', (n * 37) % 31536000)) || '.000000',
        {_SQLITE_DUE}, NULL, NULL, coalesce({_SQLITE_DUE}, '9999-12-31 00:00:00.000000'),
        'B-' || printf('%09d', n), NULL, '{PROCESS}', 'Three user tasks'
 FROM seq
 """  # noqa: S608 - built from this module's constants, no input
 _PG_DUE = (
     "CASE WHEN n % 3 = 0 THEN NULL ELSE "
-    "timestamptz '2026-06-01 00:00:00+00' + make_interval(secs => (n::bigint * 7919) % 15552000) END"
+    "CAST(CAST(:now AS text) || '+00' AS timestamptz) + make_interval(secs => (n::bigint * 7919) % 20736000 - 5184000)"
+    " END"
 )
 _SEED_POSTGRES = f"""
 INSERT INTO human_tasks ({_COLUMNS})
 SELECT '{SEED_ID}' || lpad(n::text, 12, '0'), :first_instance + n % :instances, 'Task_1', 'Form 1', '{INBOX_ROLE}',
        NULL, false, NULL, NULL, 'role:{INBOX_ROLE}', 'form1-schema.json', 'form1-uischema.json',
-       timestamptz '2026-01-01 00:00:00+00' + make_interval(secs => (n::bigint * 37) % 31536000),
+       CAST(CAST(:now AS text) || '+00' AS timestamptz) - make_interval(secs => (n::bigint * 37) % 31536000),
        {_PG_DUE}, NULL, NULL, coalesce({_PG_DUE}, timestamptz '9999-12-31 00:00:00+00'),
        'B-' || lpad(n::text, 9, '0'), NULL, '{PROCESS}', 'Three user tasks'
 FROM generate_series(:start, :stop - 1) AS n
 """  # noqa: S608 - built from this module's constants, no input
 _CUT = text("DELETE FROM human_tasks WHERE id >= :first AND id <= :last")
+
+
+def progress(message: str) -> None:
+    """A progress line with the time and the machine's load (other work on the machine shows in the figures)."""
+    print(f"{time.strftime('%H:%M:%S')} load {os.getloadavg()[0]:4.1f}  {message}", flush=True)
 
 
 def median(samples: list[float]) -> float:
@@ -175,6 +181,7 @@ def prepare(url: str, work: Path) -> Setup:
 def seed_open_tasks(setup: Setup, count: int) -> float:
     """Make the bulk open tasks of the inbox role exactly `count` (insert or cut back), then settle; seconds taken."""
     began = time.perf_counter()
+    now = SYSTEM_CLOCK.now().strftime("%Y-%m-%d %H:%M:%S")  # UTC
     db = Database(setup.url)
     statement = text(_SEED_POSTGRES if db.engine.dialect.name == "postgresql" else _SEED_SQLITE)
     if count < setup.seeded:
@@ -188,11 +195,12 @@ def seed_open_tasks(setup: Setup, count: int) -> float:
                     "start": start,
                     "stop": min(start + SEED_CHUNK, count),
                     "first_instance": setup.first_instance,
+                    "now": now,
                     "instances": SEED_INSTANCES,
                 },
             )
         if count > SEED_CHUNK:
-            print(f"    {min(start + SEED_CHUNK, count):>9,} rows ({time.perf_counter() - began:.0f} s)", flush=True)
+            progress(f"    {min(start + SEED_CHUNK, count):>9,} rows ({time.perf_counter() - began:.0f} s)")
     settle(db)
     db.dispose()
     setup.seeded = count
@@ -275,7 +283,7 @@ def measure_complete(client: Client, setup: Setup, raw: RawRoundTrip, rounds: in
         "server time": f"{median(server_times):.2f} / {p95(server_times):.2f} ms",
         "raw": f"{median(raw_ms):.3f} / {p95(raw_ms):.3f} ms",
     }
-    print(f"  complete one task: {figures}", flush=True)
+    progress(f"  complete one task: {figures}")
     return figures, done
 
 
@@ -288,10 +296,9 @@ def measure_throughput(ports: list[int], tokens: list[str], seconds: float) -> d
         p50s.append(percentile(tally.latencies, 0.5))
         p95s.append(percentile(tally.latencies, 0.95))
         errors += tally.errors
-        print(
+        progress(
             f"  {clients} client(s): {rates[-1]:.1f} tasks/s, p50 {p50s[-1]:.1f} ms, p95 {p95s[-1]:.1f} ms,"
-            f" {tally.errors} errors",
-            flush=True,
+            f" {tally.errors} errors"
         )
     return {
         "tasks/s": " / ".join(f"{rate:.0f}" for rate in rates) + (f" ({errors} errors)" if errors else ""),
@@ -306,7 +313,7 @@ def measure_inbox(port: int, setup: Setup, sizes: list[int], requests: int) -> d
     sign_in(signed_in, "bench.inbox")
     figures = {}
     for size in sizes:
-        print(f"  inbox: {size:,} open tasks ...", flush=True)
+        progress(f"  inbox: {size:,} open tasks ...")
         took = seed_open_tasks(setup, size)
         client, html = Client(port), Client(port)  # the server closes connections left idle during the fill
         html.cookies = signed_in.cookies
@@ -319,11 +326,10 @@ def measure_inbox(port: int, setup: Setup, sizes: list[int], requests: int) -> d
         label = f"{size:,}"
         figures[f"api {label}"] = f"{median(api_server):.1f}"
         figures[f"html {label}"] = f"{median(html_server):.1f}"
-        print(
+        progress(
             f"    seeded in {took:.0f} s; API total {page.get('total', '—')}: server {median(api_server):.2f} ms"
             f" (round trip {median(api_trips):.2f}); HTML server {median(html_server):.2f} ms"
-            f" (round trip {median(html_trips):.2f})",
-            flush=True,
+            f" (round trip {median(html_trips):.2f})"
         )
     return figures
 
@@ -336,7 +342,7 @@ def measure_audit(port: int, setup: Setup, done: str, sizes: list[int], requests
     db = Database(setup.url)
     figures, have = {}, 0
     for size in sizes:
-        print(f"  audit: {size:,} audit events ...", flush=True)
+        progress(f"  audit: {size:,} audit events ...")
         began = time.perf_counter()
         fill_audit(db, size, have)
         settle(db)
@@ -347,10 +353,9 @@ def measure_audit(port: int, setup: Setup, done: str, sizes: list[int], requests
         label = f"{size:,}"
         figures[f"404 {label}"] = f"{median(missing[0]):.1f} ({median(missing[1]):.1f})"
         figures[f"409 {label}"] = f"{median(twice[0]):.1f} ({median(twice[1]):.1f})"
-        print(
+        progress(
             f"    filled in {time.perf_counter() - began:.0f} s; 404 {figures[f'404 {label}']},"
-            f" 409 {figures[f'409 {label}']} ms round trip (server)",
-            flush=True,
+            f" 409 {figures[f'409 {label}']} ms round trip (server)"
         )
     db.dispose()
     return figures
@@ -393,7 +398,7 @@ def measure_loop(url: str, targets: list[int], window: int) -> dict[str, str]:
         around = [times[r] for r in range(max(1, target - window // 2), target + window // 2 + 1)]
         figures[f"time {target}"] = f"{median(around):.1f}"
         figures[f"size {target}"] = f"{sizes[target] / 1000:.0f}"
-    print(f"  loop: {figures}", flush=True)
+    progress(f"  loop: {figures}")
     return figures
 
 
@@ -415,7 +420,7 @@ def bench_database(label: str, url: str, args: argparse.Namespace, redis: Redis 
     figures: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="zvh-scalebench-") as tmp:
         work = Path(tmp)
-        print(f"{label}: preparing ...", flush=True)
+        progress(f"{label}: preparing ...")
         setup = prepare(url, work)
         env = {**os.environ, "ZVH_DATABASE_URL": url, "ZVH_INSTANCE_PATH": str(work), "ZVH_SECRET_KEY": "bench"}
         env.pop("ZVH_REDIS_URL", None)
@@ -429,10 +434,10 @@ def bench_database(label: str, url: str, args: argparse.Namespace, redis: Redis 
         if "throughput" in args.only:
             seed_open_tasks(setup, args.open_tasks)
             if redis is None:
-                print(f"  throughput: one `zvh serve` process, {args.open_tasks:,} open tasks", flush=True)
+                progress(f"  throughput: one `zvh serve` process, {args.open_tasks:,} open tasks")
                 server = running(env, work, workers=1)
             else:
-                print(f"  throughput: `zvh serve --workers 2` with Redis, {args.open_tasks:,} open tasks", flush=True)
+                progress(f"  throughput: `zvh serve --workers 2` with Redis, {args.open_tasks:,} open tasks")
                 server = running({**env, "ZVH_REDIS_URL": redis.url}, work, workers=2, worker=True)
             with server as port:
                 got = measure_throughput([port], setup.client_tokens, args.seconds)

@@ -24,7 +24,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,13 +42,13 @@ from sqlalchemy import event  # noqa: E402
 import engine.runtime  # noqa: E402
 import web.api.routes  # noqa: E402
 from bench.engine_bench import RawRoundTrip  # noqa: E402
+from bench.scale_bench import running  # noqa: E402
 from bench.web_bench import PROCESS, WORKLOAD, Client  # noqa: E402
 from engine.clock import SYSTEM_CLOCK  # noqa: E402
 from engine.db import Database  # noqa: E402
 from engine.migrate import upgrade_to_head  # noqa: E402
 from engine.registry import deploy_file  # noqa: E402
 from engine.users import create_api_token, create_user  # noqa: E402
-from tests.services import free_port  # noqa: E402
 from web import create_app  # noqa: E402
 
 PARTS = ("auth", "engine", "serialization", "SQL", "commit")
@@ -139,29 +138,13 @@ def complete_all(request: Callable[[str, str, bytes], tuple[int, bytes]], rounds
 
 
 def over_http(url: str, work: Path, token: str, rounds: int) -> tuple[list[float], list[float]]:
-    port = free_port()
     env = {**os.environ, "ZVH_DATABASE_URL": url, "ZVH_INSTANCE_PATH": str(work), "ZVH_SECRET_KEY": "bench"}
     env.pop("ZVH_REDIS_URL", None)
-    server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "zvh"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     round_trips: list[float] = []
     server_times: list[float] = []
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client = Client(port)
-                client.request("GET", "/healthz")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    with running(env, work, workers=1) as port:
+        client = Client(port)
 
         def request(method: str, path: str, body: bytes) -> tuple[int, bytes]:
             status, data, elapsed, server_ms = client.request(method, path, body, headers)
@@ -171,9 +154,6 @@ def over_http(url: str, work: Path, token: str, rounds: int) -> tuple[list[float
             return status, data
 
         complete_all(request, rounds)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     return round_trips, server_times
 
 

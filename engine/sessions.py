@@ -7,8 +7,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from engine.audit import record
 from engine.errors import NotFound
@@ -61,9 +61,19 @@ def _idle_since(at: datetime, idle: timedelta) -> datetime:
     return at - idle - TOUCH_RESOLUTION
 
 
+# Every signed-in request runs this: built once, and one statement with the user's roles and gemeenten joined in.
+_SESSION = (
+    select(UserSession)
+    .where(UserSession.id == bindparam("session_id"))
+    .options(
+        joinedload(UserSession.user).joinedload(User.roles), joinedload(UserSession.user).joinedload(User.gemeenten)
+    )
+)
+
+
 def active_session(session: Session, *, token: str, at: datetime, idle: timedelta) -> ActiveSession | None:
     """The live session of this token (not ended, not idle for `idle`, account active), or None: one lookup."""
-    row = session.get(UserSession, _session_id(token))
+    row = session.execute(_SESSION, {"session_id": _session_id(token)}).unique().scalar_one_or_none()
     if row is None or row.ended_at is not None or row.last_seen_at < _idle_since(at, idle) or not row.user.active:
         return None
     return ActiveSession(row.id, row.user, stale=at - row.last_seen_at >= TOUCH_RESOLUTION)

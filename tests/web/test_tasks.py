@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from engine.clock import FixedClock
 from engine.models import Draft
@@ -299,3 +302,52 @@ def test_task_page__a_step_that_makes_the_case_too_large_is_refused_with_the_rea
     assert response.status_code == 422
     assert "De gegevens van deze zaak worden te groot" in response.get_data(as_text=True)
     assert open_task_id(app, instance_id) == task_id, "nothing was stored"
+
+
+def _statements_of(app: Flask, request: Callable[[], Any]) -> tuple[Any, list[str]]:
+    """What `request` answers, and the statements it sent (their first 200 characters, one line each)."""
+    sent: list[str] = []
+
+    def listen(*args: Any) -> None:
+        sent.append(" ".join(str(args[2]).split())[:200])
+
+    engine = app.extensions["zvh"].db.engine
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        return request(), sent
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+
+
+def test_completing__reads_the_session_in_one_statement_and_the_page_around_the_form_not_at_all(
+    app: Flask, as_user
+) -> None:
+    task_id = open_task_id(app, start_melding(app))
+    client = as_user("sven")
+    token = page_token(client, f"/taken/{task_id}")
+
+    response, sent = _statements_of(
+        app,
+        lambda: client.post(
+            f"/taken/{task_id}", data={"csrf_token": token, "_actie": "afronden", "besluit": "oppakken"}
+        ),
+    )
+
+    assert response.status_code == 302
+    assert [s for s in sent if "FROM user_roles" in s or "FROM user_gemeenten" in s] == [], "joined into the session's"
+    before_write = sent[: next(n for n, s in enumerate(sent) if s.startswith("BEGIN IMMEDIATE"))]
+    assert not [s for s in before_write if "FROM audit_events" in s], "the case history is for the page, not a submit"
+
+
+def test_refused_submit__shows_the_whole_page_again(app: Flask, as_user) -> None:
+    task_id = open_task_id(app, start_melding(app))
+    client = as_user("sven")
+    token = page_token(client, f"/taken/{task_id}")
+
+    response = client.post(f"/taken/{task_id}", data={"csrf_token": token, "_actie": "afronden", "besluit": "afwijzen"})
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Dit veld is verplicht" in page
+    assert "ZVH-2026-00001" in page and 'name="_lock_version"' in page, (
+        "the page around the form, read after the refusal"
+    )

@@ -58,8 +58,9 @@ def _team_task(session: Any, user: User, task_id: str) -> InboxRow:
     return rows[0]
 
 
-def _task_context(session: Any, user: User, task_id: str, *, to_view: bool = False) -> dict[str, Any]:
-    """What the task page shows; `to_view`: a coordinator may look at a team task they cannot work on (read-only)."""
+def _open_task(session: Any, user: User, task_id: str, *, to_view: bool = False) -> tuple[InboxRow, Any, Any, bool]:
+    """The task's inbox row, its case loaded, its SpiffWorkflow task and whether it is only to look at (`to_view`:
+    a coordinator may look at a team task they cannot work on); `NotFound` for anything the user may not open."""
     read_only = False
     try:
         row = _my_task(session, user, task_id)
@@ -71,6 +72,18 @@ def _task_context(session: Any, user: User, task_id: str, *, to_view: bool = Fal
     spiff_task = loaded.find_task(task_id)
     if spiff_task is None or not may_see_confidential(session, user, loaded.row, at=now()):
         raise NotFound(_("Deze taak bestaat niet (meer) of u heeft er geen toegang toe."))
+    return row, loaded, spiff_task, read_only
+
+
+def _task_form(session: Any, user: User, task_id: str) -> tuple[InboxRow, Form]:
+    """The task and its form, as a submit needs them: the rest of the page only when it is shown again."""
+    row, loaded, spiff_task, _ = _open_task(session, user, task_id)
+    return row, loaded.version.form_for(spiff_task.task_spec)
+
+
+def _task_context(session: Any, user: User, task_id: str, *, to_view: bool = False) -> dict[str, Any]:
+    """What the task page shows; `to_view`: a coordinator may look at a team task they cannot work on (read-only)."""
+    row, loaded, spiff_task, read_only = _open_task(session, user, task_id, to_view=to_view)
     form = loaded.version.form_for(spiff_task.task_spec)
     data = dict(spiff_task.data)
     sections = task_context(session, loaded, spiff_task, user, now=now())
@@ -199,16 +212,17 @@ def submit(task_id: str) -> ResponseReturnValue:
         )
     user = me()
     action = request.form.get("_actie", COMPLETE)
+    # Only the task and its form before the step: the page around it (context sections, instructions) is built
+    # when it is shown again, after a refused or other action, not for every completion.
     with reader() as session:
         try:
-            context = _task_context(session, user, task_id)
+            row, form = _task_form(session, user, task_id)
         except NotFound:
             if not _completed_by(session, user, task_id):
                 raise
             # A second submit of what this user already completed (a double click, or a retry after a lost answer).
             message = _("U heeft deze taak al afgerond; er is niets opnieuw opgeslagen.")
             return render_template("tasks/gone.html", message=message), 409
-    form: Form = context["form"]
     values = parse_submission(form.resolved_schema, request.form)
     if action == DRAFT:
         with transaction() as session:
@@ -216,7 +230,7 @@ def submit(task_id: str) -> ResponseReturnValue:
         flash(_("Concept opgeslagen. U kunt later verder."), "success")
         return redirect(url_for("tasks.task", task_id=task_id))
     if action != COMPLETE:
-        return _render_task(context, apply_row_action(form.resolved_schema, values, action), {})
+        return _render_task(_page_context(task_id), apply_row_action(form.resolved_schema, values, action), {})
     lock_version = request.form.get("_lock_version", type=int)
     try:
         with transaction() as session:
@@ -229,16 +243,21 @@ def submit(task_id: str) -> ResponseReturnValue:
                 locale=_locale(),
             )
     except InvalidInput as invalid:  # without fields the case as a whole was refused (e.g. its data grew too large)
+        # Nothing was stored (the transaction rolled back): the page is the one the user sent the form from.
         return _render_task(
-            context, values, invalid.fields, status=422, message=None if invalid.fields else invalid.message
+            _page_context(task_id),
+            values,
+            invalid.fields,
+            status=422,
+            message=None if invalid.fields else invalid.message,
         )
     except (Conflict, ConfigurationError) as problem:
-        return _after_conflict(task_id, context, values, problem.message)
+        return _after_conflict(task_id, values, problem.message)
     queue_timers(outcome)
     if outcome.instance.status == "error":
         flash(_("Uw stap is opgeslagen, maar het proces liep daarna vast; beheer is op de hoogte."), "warning")
     else:
-        flash(_("Taak '%(naam)s' afgerond.", naam=context["task"].name), "success")
+        flash(_("Taak '%(naam)s' afgerond.", naam=row.name), "success")
     if outcome.next_tasks:
         return redirect(url_for("tasks.task", task_id=outcome.next_tasks[0].id))
     return redirect(url_for("inbox.index"))
@@ -256,7 +275,13 @@ def _completed_by(session: Session, user: User, task_id: str) -> bool:
     return done is not None and done.completed_by_id == user.id
 
 
-def _after_conflict(task_id: str, context: dict[str, Any], values: dict[str, Any], message: str) -> ResponseReturnValue:
+def _page_context(task_id: str) -> dict[str, Any]:
+    """The task page's context, read now (to show the page again with what was typed)."""
+    with reader() as session:
+        return _task_context(session, me(), task_id)
+
+
+def _after_conflict(task_id: str, values: dict[str, Any], message: str) -> ResponseReturnValue:
     """A colleague was first, the user submitted twice, or the case changed: say so, keep what was typed."""
     with reader() as session:
         still_open = bool(list_tasks(session, user=me(), task_id=task_id, with_total=False).tasks)

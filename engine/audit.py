@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import bindparam, event, insert, select, text
 from sqlalchemy.orm import Session
 
 from engine.db import session_keys
@@ -156,6 +156,7 @@ _HEAD_AND_IDS = {
         "SELECT coalesce(max(id), 0), (SELECT chain_hash FROM audit_events ORDER BY id DESC LIMIT 1) FROM audit_events"
     ),
 }
+_PERSON_KEY = select(Instance.person_key).where(Instance.id == bindparam("id"))
 #: where a unit of work keeps the entries it will append when it commits
 _PENDING = "zvh_audit_pending"
 
@@ -220,11 +221,12 @@ def _append_pending(session: Session) -> None:
     if not pending:
         return
     session.flush()  # the cases the entries are about are written (their person keys are read below)
-    for entry in pending:  # the case is almost always held already: no query
+    for entry in pending:  # a step holds its case already: no query; a logged read asks for the one column
         case = entry.pop("case")
         if entry["person_key"] is None and entry["instance_id"] is not None:
-            case = case or session.get(Instance, entry["instance_id"])
-            entry["person_key"] = case.person_key if case is not None else None
+            entry["person_key"] = (
+                case.person_key if case is not None else session.scalar(_PERSON_KEY, {"id": entry["instance_id"]})
+            )
     connection = session.connection()
     dialect = connection.dialect.name
     if dialect == "postgresql":

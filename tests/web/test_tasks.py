@@ -351,3 +351,20 @@ def test_refused_submit__shows_the_whole_page_again(app: Flask, as_user) -> None
     assert "ZVH-2026-00001" in page and 'name="_lock_version"' in page, (
         "the page around the form, read after the refusal"
     )
+
+
+def test_task_page__is_read_before_the_write_lock_that_logs_the_read(app: Flask, as_user) -> None:
+    """On SQLite the write lock is the whole database's: the page is built in a read, the lock only logs it."""
+    task_id = open_task_id(app, start_melding(app))
+    client = as_user("sven")
+
+    response, sent = _statements_of(app, lambda: client.get(f"/taken/{task_id}"))
+
+    assert response.status_code == 200
+    locked = sent.index("BEGIN IMMEDIATE")
+    unlocked = next(n for n in range(locked + 1, len(sent)) if sent[n].startswith("BEGIN"))  # the navigation's reads
+    assert any("instances.id" in s for s in sent[:locked]), "the case was read before"
+    # in the lock: the case's person key (one column, not the stored workflow) and the access log's append
+    in_lock = sent[locked + 1 : unlocked]
+    assert in_lock[0] == "SELECT instances.person_key FROM instances WHERE instances.id = ?", in_lock
+    assert len(in_lock) == 3 and all("audit_events" in s for s in in_lock[1:]), in_lock

@@ -191,7 +191,7 @@ def tasks() -> ResponseReturnValue:
 @token_required
 def task(task_id: UUID) -> ResponseReturnValue:
     user = _user()
-    with transaction() as session:
+    with reader() as session:  # read without the write lock; only the access log below writes
         row = _known_task(session, user, str(task_id))
         if row is None:
             raise Conflict("This task has already been completed.")
@@ -213,6 +213,7 @@ def task(task_id: UUID) -> ResponseReturnValue:
             "data": form_values(form, {k: spiff_task.data[k] for k in form.fields if k in spiff_task.data}, user),
             "instructions": None if instructions is None else str(instructions),
         }
+    with transaction() as session:
         record_read(session, user=user, instance_id=row.instance_id, object_type="task", task_id=row.id, at=now())
     return jsonify(_jsonable(payload))
 
@@ -253,7 +254,7 @@ def complete(task_id: UUID) -> ResponseReturnValue:
 @bp.get(f"/instances/<int(max={MAX_INSTANCE_ID}):instance_id>")
 @token_required
 def instance(instance_id: int) -> ResponseReturnValue:
-    with transaction() as session:
+    with reader() as session:  # read without the write lock; only the access log below writes
         row = visible_instance(session, _user(), instance_id, at=now())
         if not may_see_confidential(session, _user(), row, at=now()):
             raise NotFound("Deze zaak bestaat niet of u heeft er geen toegang toe.")
@@ -261,6 +262,7 @@ def instance(instance_id: int) -> ResponseReturnValue:
             **instance_dict(row),
             "tasks": [task_dict(t) for t in list_tasks(session, instance_id=instance_id).tasks],
         }
+    with transaction() as session:
         record_read(session, user=_user(), instance_id=instance_id, object_type="case", at=now())
     return jsonify(payload)
 

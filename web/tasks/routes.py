@@ -176,13 +176,14 @@ def task(task_id: str) -> ResponseReturnValue:
     if not current_user.is_authenticated:
         return _login_redirect()
     user = me()
-    with transaction() as session:
+    with reader() as session:  # the page is read without the write lock; only the access log below writes
         context = _task_context(session, user, task_id, to_view=True)
         draft = None if context["read_only"] else load_draft(session, task_id=task_id, user=user)
+    with transaction() as session:
         record_read(
             session, user=user, instance_id=context["instance"].id, object_type="task", task_id=task_id, at=now()
         )
-        context["bekendheid"] = _check_answers(session, user, context)
+        context["bekendheid"] = _check_answers(session, user, context)  # asks the person index and logs each ask
     if context["read_only"]:
         form = context["form"]
         shown = in_form_order(form, redact(form, _form_values(form, context["data"]), user, classes=context["classes"]))

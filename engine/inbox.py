@@ -249,13 +249,11 @@ _ORDERS: dict[Sort, tuple[Any, ...]] = {
 
 
 def _sort_key(row: InboxRow, sort: Sort) -> tuple[Any, ...]:
-    due_sort = row.due_at or NO_DEADLINE
-    return {
-        "due": (due_sort, row.created_at, row.id),
-        "received": (row.created_at, row.id),
-        "case": (row.case_number, row.id),
-        "process": (row.process_name, due_sort, row.id),
-    }[sort]
+    """The row's values of the order's key columns (`due_sort` is the deadline, or NO_DEADLINE without one)."""
+    return tuple(
+        (row.due_at or NO_DEADLINE) if column.key == "due_sort" else getattr(row, column.key)
+        for column in _ORDERS[sort]
+    )
 
 
 def _encode_cursor(key: tuple[Any, ...], query: InboxQuery) -> str:

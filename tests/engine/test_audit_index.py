@@ -4,15 +4,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, text
-from sqlalchemy.engine import Connection
+from sqlalchemy import insert, text
 
 from engine.assignment import open_task
 from engine.db import Database
@@ -23,6 +20,7 @@ from engine.privacy.accesslog import record_refusal
 from engine.runtime import Runtime
 from tests.conftest import START, UserFactory
 from tests.engine.test_runtime import BENCH, complete, deploy, start
+from tests.statements import query_plan, sent_statements
 from web.api.routes import _COMPLETED_IN
 
 INDEX = "ix_audit_events_task_id"
@@ -59,31 +57,13 @@ def completed(db: Database, runtime: Runtime, make_user: UserFactory, tmp_path: 
     return {"task_id": task_id, "instance_id": first.instance.id, "anna": anna}
 
 
-@contextmanager
-def task_lookups(db: Database) -> Iterator[list[Lookup]]:
-    """Every SELECT whose WHERE clause searches audit_events by task_id while the block runs, with its parameters."""
-    seen: list[Lookup] = []
-
-    def listen(_conn: Connection, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        where = statement.partition("WHERE")[2]
-        if statement.lstrip().startswith("SELECT") and "audit_events.task_id =" in where:
-            seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listen)
-
-
-def plans(db: Database, lookups: list[Lookup]) -> list[str]:
-    """The query plan of each lookup, one string each, from the database it ran on."""
-    explain = "EXPLAIN QUERY PLAN " if db.engine.dialect.name == "sqlite" else "EXPLAIN "
-    with db.engine.connect() as connection:
-        return [
-            "\n".join(str(row[-1]) for row in connection.exec_driver_sql(explain + statement, parameters))
-            for statement, parameters in lookups
-        ]
+def task_lookups(sent: list[Lookup]) -> list[Lookup]:
+    """The SELECTs whose WHERE clause searches audit_events by task_id, with their parameters."""
+    return [
+        (statement, parameters)
+        for statement, parameters in sent
+        if statement.lstrip().startswith("SELECT") and "audit_events.task_id =" in statement.partition("WHERE")[2]
+    ]
 
 
 def answers(db: Database, runtime: Runtime, task_id: str, user: User) -> list[str]:
@@ -116,13 +96,15 @@ def test_not_found_and_double_submit__search_the_task_id_index(
             connection.execute(text("ANALYZE"))
     unknown = str(uuid.uuid4())
 
-    with task_lookups(db) as lookups:
+    with sent_statements(db.engine) as sent:
         not_found = answers(db, runtime, unknown, completed["anna"])
         double = answers(db, runtime, completed["task_id"], completed["anna"])
+    lookups = task_lookups(sent)
 
     assert not_found == ["404", "404", "refusal logged: False", "api: None"]
     assert double == ["409", "409", "refusal logged: True", f"api: {completed['instance_id']}"]
     assert len(lookups) >= 8, "each path searched the audit log by task id"
-    for (statement, _), plan in zip(lookups, plans(db, lookups), strict=True):
+    for statement, parameters in lookups:
+        plan = query_plan(db.engine, statement, parameters)
         assert INDEX in plan, f"{statement}\n{plan}"
         assert "SCAN audit_events" not in plan and "Seq Scan" not in plan, plan

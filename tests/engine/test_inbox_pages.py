@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import delete, insert, select
 
 from engine.clock import FixedClock
 from engine.db import Database
@@ -22,6 +22,7 @@ from engine.runtime import Runtime
 from tests.conftest import START, UserFactory
 from tests.engine.bpmn import flow, process, user_task, write
 from tests.engine.test_runtime import deploy, start
+from tests.statements import query_plan, sent_statements
 
 PER_PAGE = 7
 ORDERS = [(sort, descending) for sort in ("due", "received", "case", "process") for descending in (False, True)]
@@ -182,21 +183,12 @@ def test_page__reads_each_audience_on_the_index_of_its_order(db: Database, sven:
     """Every order is an index range per audience (SQLite's plan names the index and sorts only the merged page)."""
     if db.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL chooses by statistics; the flat figures are in bench/scale_bench.py")
-    statements: list[tuple[str, Any]] = []
-    counts: list[tuple[str, Any]] = []
-
-    def listen(_c: Any, _cursor: Any, statement: str, parameters: Any, _ctx: Any, _many: bool) -> None:
-        if "UNION ALL" in statement and "count(" not in statement:
-            statements.append((statement, parameters))
-        elif "UNION ALL" in statement:
-            counts.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", listen)
-    try:
+    with sent_statements(db.engine) as sent:
         for sort, _ in ORDERS[::2]:
             _page(db, sven, InboxQuery(sort=sort))  # type: ignore[arg-type]
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listen)
+    merged = [(statement, parameters) for statement, parameters in sent if "UNION ALL" in statement]
+    statements = [(statement, parameters) for statement, parameters in merged if "count(" not in statement]
+    counts = [(statement, parameters) for statement, parameters in merged if "count(" in statement]
     indexes = {
         "due": "ix_human_tasks_inbox ",
         "received": "ix_human_tasks_inbox_received",
@@ -204,15 +196,10 @@ def test_page__reads_each_audience_on_the_index_of_its_order(db: Database, sven:
         "process": "ix_human_tasks_inbox_process",
     }
     assert len(statements) == 4 and len(counts) == 4
-    with db.engine.connect() as connection:
-        for (statement, parameters), index in zip(statements, indexes.values(), strict=True):
-            plan = "\n".join(
-                str(row[-1]) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-            )
-            assert plan.count(f"INDEX {index.strip()} (audience=?") >= 3, plan
-            assert "SCAN human_tasks\n" not in plan + "\n", plan
-        for statement, parameters in counts:  # each audience's range, read up to the cap
-            plan = "\n".join(
-                str(row[-1]) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-            )
-            assert plan.count("(audience=?)") >= 3 and "SCAN human_tasks\n" not in plan + "\n", plan
+    for (statement, parameters), index in zip(statements, indexes.values(), strict=True):
+        plan = query_plan(db.engine, statement, parameters)
+        assert plan.count(f"INDEX {index.strip()} (audience=?") >= 3, plan
+        assert "SCAN human_tasks\n" not in plan + "\n", plan
+    for statement, parameters in counts:  # each audience's range, read up to the cap
+        plan = query_plan(db.engine, statement, parameters)
+        assert plan.count("(audience=?)") >= 3 and "SCAN human_tasks\n" not in plan + "\n", plan

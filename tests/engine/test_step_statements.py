@@ -6,12 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sqlalchemy import event
-
 from engine.db import Database
 from engine.runtime import Runtime
 from tests.conftest import UserFactory
 from tests.engine.test_runtime import BENCH, deploy, start
+from tests.statements import sent_statements
 
 #: SQLite takes the write lock with BEGIN IMMEDIATE; PostgreSQL's BEGIN is sent by the driver, not as a statement.
 COMMON = [
@@ -49,17 +48,8 @@ def test_completion__sends_the_statements_it_needs_and_no_more(
     deploy(db, tmp_path / "three_user_tasks.bpmn")
     anna = make_user("anna")
     task_id = start(db, runtime, "Process_three_user_tasks", anna).next_tasks[0].id
-    sent: list[str] = []
+    with sent_statements(db.engine) as sent, db.transaction() as session:
+        outcome = runtime.complete_task(session, task_id=task_id, actor=anna, data={"field1": "waarde"})
+        assert outcome.instance.started_by_name == "anna"  # read with the row, not again after the UPDATE
 
-    def listen(*args: object) -> None:
-        sent.append(_kind(str(args[2])))
-
-    event.listen(db.engine, "before_cursor_execute", listen)
-    try:
-        with db.transaction() as session:
-            outcome = runtime.complete_task(session, task_id=task_id, actor=anna, data={"field1": "waarde"})
-            assert outcome.instance.started_by_name == "anna"  # read with the row, not again after the UPDATE
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listen)
-
-    assert sent == EXPECTED[db.engine.dialect.name]
+    assert [_kind(statement) for statement, _ in sent] == EXPECTED[db.engine.dialect.name]

@@ -8,11 +8,11 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from engine.clock import FixedClock
 from engine.models import Draft
 from engine.runtime import Runtime
+from tests.statements import sent_statements
 from tests.web.conftest import login
 from tests.web.helpers import MELDING_DATA, lock_version, open_task_id, page_token, start_melding
 from web.security import LAST_SEEN
@@ -306,17 +306,9 @@ def test_task_page__a_step_that_makes_the_case_too_large_is_refused_with_the_rea
 
 def _statements_of(app: Flask, request: Callable[[], Any]) -> tuple[Any, list[str]]:
     """What `request` answers, and the statements it sent (their first 200 characters, one line each)."""
-    sent: list[str] = []
-
-    def listen(*args: Any) -> None:
-        sent.append(" ".join(str(args[2]).split())[:200])
-
-    engine = app.extensions["zvh"].db.engine
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
-        return request(), sent
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
+    with sent_statements(app.extensions["zvh"].db.engine) as sent:
+        answer = request()
+    return answer, [" ".join(statement.split())[:200] for statement, _ in sent]
 
 
 def test_completing__reads_the_session_in_one_statement_and_the_page_around_the_form_not_at_all(

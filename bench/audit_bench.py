@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -34,17 +33,14 @@ os.environ.setdefault("ZVH_INSTANCE_PATH", tempfile.mkdtemp(prefix="zvh-auditben
 
 from sqlalchemy import insert, text  # noqa: E402
 
+from bench.web_bench import PROCESS, deploy_workload  # noqa: E402
 from engine.clock import SYSTEM_CLOCK  # noqa: E402
 from engine.db import Database  # noqa: E402
-from engine.migrate import upgrade_to_head  # noqa: E402
 from engine.models import AuditEvent  # noqa: E402
-from engine.registry import deploy_file  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.users import create_api_token, create_user  # noqa: E402
 from web import create_app  # noqa: E402
 
-WORKLOAD = ROOT / "tests" / "fixtures" / "three-user-tasks"
-PROCESS = "Process_three_user_tasks"
 INDEX = "ix_audit_events_task_id"
 BATCH = 20_000
 ACTIONS = ("complete", "read", "claim", "start", "save")
@@ -52,13 +48,9 @@ ACTIONS = ("complete", "read", "claim", "start", "save")
 
 def prepare(url: str, work: Path) -> tuple[str, str]:
     """Deploy the workload, one user with a token, one completed task; the token and the completed task's id."""
-    upgrade_to_head(url)
-    for item in WORKLOAD.iterdir():
-        shutil.copy(item, work / item.name)
-    db = Database(url)
+    db = deploy_workload(url, work)
     runtime = Runtime()
     with db.transaction() as session:
-        deploy_file(session, work / "three_user_tasks.bpmn", actor="bench")
         user = create_user(session, username="bench", display_name="Bench", roles=["melder"])
         token = create_api_token(session, user=user, name="bench", at=SYSTEM_CLOCK.now())
     with db.transaction() as session:

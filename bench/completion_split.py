@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -43,11 +42,8 @@ import engine.runtime  # noqa: E402
 import web.api.routes  # noqa: E402
 from bench.engine_bench import RawRoundTrip  # noqa: E402
 from bench.scale_bench import running  # noqa: E402
-from bench.web_bench import PROCESS, WORKLOAD, Client  # noqa: E402
+from bench.web_bench import PROCESS, Client, deploy_workload  # noqa: E402
 from engine.clock import SYSTEM_CLOCK  # noqa: E402
-from engine.db import Database  # noqa: E402
-from engine.migrate import upgrade_to_head  # noqa: E402
-from engine.registry import deploy_file  # noqa: E402
 from engine.users import create_api_token, create_user  # noqa: E402
 from web import create_app  # noqa: E402
 
@@ -110,12 +106,8 @@ def instrumented(split: Split, db_engine: Any) -> Iterator[None]:
 
 
 def prepare(url: str, work: Path) -> str:
-    upgrade_to_head(url)
-    for item in WORKLOAD.iterdir():
-        shutil.copy(item, work / item.name)
-    db = Database(url)
+    db = deploy_workload(url, work)
     with db.transaction() as session:
-        deploy_file(session, work / "three_user_tasks.bpmn", actor="bench")
         user = create_user(session, username="bench", display_name="Bench", roles=["melder"])
         token = create_api_token(session, user=user, name="bench", at=SYSTEM_CLOCK.now())
     db.dispose()

@@ -33,7 +33,6 @@ import gc
 import json
 import os
 import re
-import shutil
 import statistics
 import sys
 import tempfile
@@ -54,12 +53,10 @@ from sqlalchemy import func, select, text  # noqa: E402
 from bench.audit_bench import fill as fill_audit  # noqa: E402
 from bench.engine_bench import RawRoundTrip  # noqa: E402
 from bench.topology_bench import Processes, drive, percentile  # noqa: E402
-from bench.web_bench import PASSWORD, PROCESS, WORKLOAD, Client  # noqa: E402
+from bench.web_bench import PASSWORD, PROCESS, Client, deploy_workload  # noqa: E402
 from engine.clock import SYSTEM_CLOCK  # noqa: E402
 from engine.db import Database  # noqa: E402
-from engine.migrate import upgrade_to_head  # noqa: E402
 from engine.models import Instance  # noqa: E402
-from engine.registry import deploy_file  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.users import create_api_token, create_user, get_user  # noqa: E402
 from tests.services import Postgres, Redis  # noqa: E402
@@ -145,16 +142,10 @@ class Figures:
 
 def prepare(url: str, work: Path) -> Setup:
     """Migrate, deploy both processes, create the users and the instances the bulk task rows point at."""
-    upgrade_to_head(url)
-    for folder in (WORKLOAD, LOOP):
-        for item in folder.iterdir():
-            shutil.copy(item, work / item.name)
-    db = Database(url)
+    db = deploy_workload(url, work, extra=(LOOP,))
     runtime = Runtime()
     now = SYSTEM_CLOCK.now()
     with db.transaction() as session:
-        deploy_file(session, work / "three_user_tasks.bpmn", actor="bench")
-        deploy_file(session, work / "loop.bpmn", actor="bench")
         api = create_user(session, username="bench", display_name="Bench", roles=["melder"])
         inbox = create_user(
             session, username="bench.inbox", display_name="Bench Inbox", roles=[INBOX_ROLE], password=PASSWORD

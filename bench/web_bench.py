@@ -70,15 +70,27 @@ class Client:
         return response.status, data, elapsed, float(timing.group(1)) if timing else float("nan")
 
 
-def prepare(work: Path, open_tasks: int) -> tuple[str, str]:
-    url = f"sqlite:///{work / 'bench.sqlite3'}"
+def deploy_workload(url: str, work: Path, *, extra: tuple[Path, ...] = ()) -> Database:
+    """Migrate the database at `url` and deploy the reference workload, and the BPMN of the `extra` folders, from
+    copies in `work` (forms are found beside them)."""
     upgrade_to_head(url)
-    for item in WORKLOAD.iterdir():
-        shutil.copy(item, work / item.name)
+    for folder in (WORKLOAD, *extra):
+        for item in folder.iterdir():
+            shutil.copy(item, work / item.name)
     db = Database(url)
-    runtime = Runtime()
     with db.transaction() as session:
         deploy_file(session, work / "three_user_tasks.bpmn", actor="bench")
+        for folder in extra:
+            for bpmn in sorted(folder.glob("*.bpmn")):
+                deploy_file(session, work / bpmn.name, actor="bench")
+    return db
+
+
+def prepare(work: Path, open_tasks: int) -> tuple[str, str]:
+    url = f"sqlite:///{work / 'bench.sqlite3'}"
+    db = deploy_workload(url, work)
+    runtime = Runtime()
+    with db.transaction() as session:
         api_user = create_user(session, username="bench", display_name="Bench", roles=["melder"], password=PASSWORD)
         create_user(session, username="bench.inbox", display_name="Bench Inbox", roles=["melder"], password=PASSWORD)
         token = create_api_token(session, user=api_user, name="bench", at=SYSTEM_CLOCK.now())

@@ -6,10 +6,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from engine.clock import FixedClock
+from engine.errors import InvalidInput
 from engine.models import Draft
 from engine.runtime import Runtime
 from tests.statements import sent_statements
@@ -17,6 +19,7 @@ from tests.web.conftest import login
 from tests.web.helpers import MELDING_DATA, lock_version, open_task_id, page_token, start_melding
 from web.security import LAST_SEEN
 from web.services import Services
+from web.tasks import routes as tasks_routes
 
 
 def test_task_page__renders_the_form_with_labels_instructions_and_case(app: Flask, as_user) -> None:
@@ -360,3 +363,30 @@ def test_task_page__is_read_before_the_write_lock_that_logs_the_read(app: Flask,
     in_lock = sent[locked + 1 : unlocked]
     assert in_lock[0] == "SELECT instances.person_key FROM instances WHERE instances.id = ?", in_lock
     assert len(in_lock) == 3 and all("audit_events" in s for s in in_lock[1:]), in_lock
+
+
+def test_refused_submit__of_a_task_completed_meanwhile_says_so_instead_of_not_found(
+    app: Flask, as_user, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page shown again after a refusal is read after the step: if the task went in between, the answer is the
+    conflict page with its message (409), not a 404 for a form the user just sent."""
+    task_id = open_task_id(app, start_melding(app))
+    client = as_user("sven")
+    token = page_token(client, f"/taken/{task_id}")
+    services = app.extensions["zvh"]
+    complete, page_context = services.runtime.complete_task, tasks_routes._task_context
+
+    def refused(session: Any, **kwargs: Any) -> Any:
+        raise InvalidInput("Controleer de gemarkeerde velden.", {"besluit": ["Kies een besluit."]})
+
+    def after_a_colleague_completed_it(session: Any, user: Any, task_id: str, **kwargs: Any) -> Any:
+        with services.db.transaction() as other:  # between the refused step and the page shown again
+            complete(other, task_id=task_id, actor=user, data={"besluit": "oppakken"})
+        return page_context(session, user, task_id, **kwargs)
+
+    monkeypatch.setattr(services.runtime, "complete_task", refused)
+    monkeypatch.setattr(tasks_routes, "_task_context", after_a_colleague_completed_it)
+    response = client.post(f"/taken/{task_id}", data={"csrf_token": token, "_actie": "afronden", "besluit": "x"})
+
+    assert response.status_code == 409
+    assert "Deze taak is intussen door iemand anders afgerond" in response.get_data(as_text=True)

@@ -231,7 +231,7 @@ def submit(task_id: str) -> ResponseReturnValue:
         flash(_("Concept opgeslagen. U kunt later verder."), "success")
         return redirect(url_for("tasks.task", task_id=task_id))
     if action != COMPLETE:
-        return _render_task(_page_context(task_id), apply_row_action(form.resolved_schema, values, action), {})
+        return _show_again(task_id, apply_row_action(form.resolved_schema, values, action), {})
     lock_version = request.form.get("_lock_version", type=int)
     try:
         with transaction() as session:
@@ -245,12 +245,8 @@ def submit(task_id: str) -> ResponseReturnValue:
             )
     except InvalidInput as invalid:  # without fields the case as a whole was refused (e.g. its data grew too large)
         # Nothing was stored (the transaction rolled back): the page is the one the user sent the form from.
-        return _render_task(
-            _page_context(task_id),
-            values,
-            invalid.fields,
-            status=422,
-            message=None if invalid.fields else invalid.message,
+        return _show_again(
+            task_id, values, invalid.fields, status=422, message=None if invalid.fields else invalid.message
         )
     except (Conflict, ConfigurationError) as problem:
         return _after_conflict(task_id, values, problem.message)
@@ -276,10 +272,19 @@ def _completed_by(session: Session, user: User, task_id: str) -> bool:
     return done is not None and done.completed_by_id == user.id
 
 
-def _page_context(task_id: str) -> dict[str, Any]:
-    """The task page's context, read now (to show the page again with what was typed)."""
-    with reader() as session:
-        return _task_context(session, me(), task_id)
+def _show_again(
+    task_id: str, values: dict[str, Any], fields: dict[str, list[str]], *, status: int = 200, message: str | None = None
+) -> ResponseReturnValue:
+    """The task page again with what was typed, read now; if a colleague completed the task meanwhile, that is said
+    as any conflict is (409), never a bare "not found"."""
+    try:
+        with reader() as session:
+            context = _task_context(session, me(), task_id)
+    except NotFound:
+        return _after_conflict(
+            task_id, values, _("Deze taak is intussen door iemand anders afgerond; er is niets opgeslagen.")
+        )
+    return _render_task(context, values, fields, status=status, message=message)
 
 
 def _after_conflict(task_id: str, values: dict[str, Any], message: str) -> ResponseReturnValue:
